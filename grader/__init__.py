@@ -1,0 +1,3 @@
+"""Automatic grader for neural-network homework."""
+
+__version__ = "0.1.0"

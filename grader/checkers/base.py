@@ -1,0 +1,250 @@
+"""What every question kind shares: the rubric fields, the verdict, and the grading flow.
+
+A kind is one pydantic model with a `kind: Literal[...]` tag. Kinds that compare a parsed answer
+with a computed reference subclass `ComparedQuestion` and implement four small methods; kinds with
+their own flow (manual, models, code) subclass `QuestionBase` and implement `grade`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from grader.parsing.errors import AnswerParseError
+from grader.report import Status
+
+T = TypeVar("T")
+
+
+class Missing:
+    """The answers file has no entry for the question."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = Missing()
+
+
+class RubricModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReferenceSpec(RubricModel):
+    """Which function of `reference/` computes the answer, and its parameters."""
+
+    function: str = Field(description="a reference function name (see `grader rubric schema`)")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Alternative(RubricModel):
+    """Another answer the rubric recognises: a convention it accepts or a known mistake.
+
+    Give `params` (overrides fed to the same reference, dotted paths reach into lists:
+    `layers.4.in_channels`) or `value` (written as a student would write it).
+    """
+
+    name: str = Field(description="short identifier, shown in reports and summaries")
+    feedback: str = Field(description="what the student is told, in their words")
+    credit: float | None = Field(None, ge=0, le=1, description="share of the points")
+    params: dict[str, Any] | None = None
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Alternative:
+        if (self.params is None) == (self.value is None):
+            raise ValueError("give exactly one of `params` or `value`")
+        return self
+
+
+@dataclass
+class Verdict:
+    status: Status
+    credit: float = 0.0
+    feedback: str = ""
+    answer: str | None = None
+    expected: str | None = None
+    mistake: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GradingContext:
+    """What a checker may know about the submission it grades."""
+
+    submission_root: Path | None
+    student: str
+    reveal_answers: bool = False
+    params_override: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
+    sandbox_layer: str | None = None
+
+    def reference_params(self, question: QuestionBase, spec: ReferenceSpec) -> dict[str, Any]:
+        """The question's params for this student (randomised rubrics override them)."""
+        return {**spec.params, **self.params_override.get(question.id, {})}
+
+    def compute(self, function: str, params: dict[str, Any]) -> Any:
+        from reference import get_reference
+
+        key = function + json.dumps(params, sort_keys=True, default=str)
+        if key not in self.cache:
+            self.cache[key] = get_reference(function).compute(params)
+        return self.cache[key]
+
+
+def apply_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of params with `a.b.3.c`-style keys replaced."""
+    result: Any = json.loads(json.dumps(params, default=str))
+    for dotted, value in overrides.items():
+        *path, last = dotted.split(".")
+        node = result
+        for part in path:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return dict(result)
+
+
+class QuestionBase(RubricModel, ABC):
+    kind: str
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    points: float = Field(ge=0)
+    title: str | None = None
+    text: str | None = Field(None, description="question text; {name} placeholders take params")
+    hidden: bool = Field(False, description="graded, but never shown to the student by `check`")
+    reveal_answer: bool | None = Field(None, description="show the reference in feedback")
+
+    answer_hint: ClassVar[str] = "an answer"
+    needs_torch: ClassVar[bool] = False
+
+    @abstractmethod
+    def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
+        """Judge one answer. Wrong or unreadable answers are verdicts, never exceptions."""
+
+    def reference_answer(self, ctx: GradingContext) -> Any:
+        """The reference answer as plain JSON data (for `grader reference`), or None."""
+        return None
+
+    def reference_params_for(self, ctx: GradingContext) -> dict[str, Any]:
+        return {}
+
+    def rubric_problems(self, compute: bool) -> list[str]:
+        """Extension point for kinds with their own references: problems found in the rubric."""
+        return []
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is MISSING or raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def shorten(value: Any, limit: int = 200) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ComparedQuestion(QuestionBase, Generic[T]):
+    """A parsed answer compared with a computed reference, its accepted variants and mistakes."""
+
+    reference: ReferenceSpec
+    accepted: list[Alternative] = Field(
+        default_factory=list, description="other conventions that earn credit (default full)"
+    )
+    known_mistakes: list[Alternative] = Field(
+        default_factory=list, description="wrong answers students really give (default no credit)"
+    )
+
+    @abstractmethod
+    def parse(self, raw: Any) -> T:
+        """The answer as a value, or raise AnswerParseError."""
+
+    @abstractmethod
+    def to_value(self, reference_output: Any) -> T:
+        """The reference function's output as a value of the same type."""
+
+    @abstractmethod
+    def equivalent(self, got: T, expected: T) -> bool: ...
+
+    @abstractmethod
+    def show(self, value: T) -> str:
+        """How a value is written in feedback."""
+
+    def diagnose(self, got: T, expected: T) -> Verdict | None:
+        """Kind-specific partial credit or hint when the answer is not equivalent."""
+        return None
+
+    def near_miss(self, got: T, expected: T) -> str | None:
+        """A kind-specific slip (e.g. off by a power of ten) relative to `expected`."""
+        return None
+
+    # -- the flow ----------------------------------------------------------------------------
+
+    def reference_params_for(self, ctx: GradingContext) -> dict[str, Any]:
+        return ctx.reference_params(self, self.reference)
+
+    def expected_value(self, ctx: GradingContext, overrides: dict[str, Any] | None = None) -> T:
+        params = self.reference_params_for(ctx)
+        if overrides:
+            params = apply_overrides(params, overrides)
+        return self.to_value(ctx.compute(self.reference.function, params))
+
+    def reference_answer(self, ctx: GradingContext) -> Any:
+        return self.expected_value(ctx)
+
+    def alternative_value(self, alt: Alternative, ctx: GradingContext) -> T:
+        if alt.params is not None:
+            return self.expected_value(ctx, alt.params)
+        return self.parse(alt.value)
+
+    def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
+        if is_blank(raw):
+            return Verdict(Status.MISSING, feedback="no answer was given")
+        try:
+            got = self.parse(raw)
+        except AnswerParseError as err:
+            return Verdict(Status.INVALID, feedback=str(err), answer=shorten(raw))
+        expected = self.expected_value(ctx)
+        verdict = self._judge(got, expected, ctx)
+        verdict.answer = self.show(got)
+        verdict.expected = self.show(expected)
+        return verdict
+
+    def _judge(self, got: T, expected: T, ctx: GradingContext) -> Verdict:
+        if self.equivalent(got, expected):
+            return Verdict(Status.CORRECT, 1.0, "your answer is correct")
+        for alt in self.accepted:
+            if self.equivalent(got, self.alternative_value(alt, ctx)):
+                return _credited(alt, default_credit=1.0)
+        for alt in self.known_mistakes:
+            if self.equivalent(got, self.alternative_value(alt, ctx)):
+                return _credited(alt, default_credit=0.0)
+        diagnosis = self.diagnose(got, expected)
+        if diagnosis is not None:
+            return diagnosis
+        return Verdict(Status.INCORRECT, 0.0, self._wrong_feedback(got, expected, ctx))
+
+    def _wrong_feedback(self, got: T, expected: T, ctx: GradingContext) -> str:
+        slip = self.near_miss(got, expected)
+        if slip is None:
+            for alt in self.known_mistakes:
+                if (alt_slip := self.near_miss(got, self.alternative_value(alt, ctx))) is not None:
+                    slip = f"{alt_slip}, on top of a known mistake: {alt.feedback}"
+                    break
+        text = f"your answer {self.show(got)} is not correct"
+        if slip:
+            text += f"; it looks like {slip}"
+        if self.reveal_answer or (self.reveal_answer is None and ctx.reveal_answers):
+            text += f"; expected {self.show(expected)}"
+        return text
+
+
+def _credited(alt: Alternative, default_credit: float) -> Verdict:
+    credit = default_credit if alt.credit is None else alt.credit
+    status = Status.CORRECT if credit >= 1 else Status.PARTIAL if credit > 0 else Status.INCORRECT
+    return Verdict(status, credit, alt.feedback, mistake=alt.name)

@@ -1,0 +1,84 @@
+"""Grading one submission against one rubric: every question becomes a result, never a crash."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.checkers.base import MISSING, GradingContext, QuestionBase, Verdict
+from grader.report import QuestionResult, Report, Status
+from grader.rubric import LoadedRubric
+from grader.submission import Submission, open_submission
+
+log = logging.getLogger(__name__)
+
+
+def grade_submission(
+    loaded: LoadedRubric, sub: Submission, *, cache: dict[str, Any] | None = None
+) -> Report:
+    rubric = loaded.rubric
+    ctx = GradingContext(
+        submission_root=sub.root,
+        student=sub.student,
+        reveal_answers=rubric.reveal_answers,
+        cache={} if cache is None else cache,
+    )
+    results = [_grade_question(q, sub, ctx) for q in rubric.questions]
+    warnings = [] if sub.error is None else [sub.error]
+    known = {q.id for q in rubric.questions}
+    unknown = sorted(set(sub.answers) - known)
+    if unknown:
+        warnings.append("answers for questions this assignment does not have: " + ", ".join(unknown))
+    return Report.from_results(
+        results,
+        assignment=rubric.assignment,
+        submission=sub.id,
+        student=sub.student,
+        grader_version=__version__,
+        rubric_sha256=loaded.sha256,
+        submission_sha256=sub.sha256,
+        sandbox=ctx.sandbox_layer,
+        warnings=warnings,
+    )
+
+
+def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> QuestionResult:
+    if sub.error is not None:
+        verdict = Verdict(Status.INVALID, feedback=f"could not read your submission: {sub.error}")
+    else:
+        verdict = _safe_verdict(q, sub.answers.get(q.id, MISSING), ctx)
+    score = round(q.points * verdict.credit, 6) if verdict.status is not Status.MANUAL else 0.0
+    return QuestionResult(
+        id=q.id,
+        score=score,
+        max_score=q.points,
+        status=verdict.status,
+        feedback=verdict.feedback,
+        hidden=q.hidden,
+        answer=verdict.answer,
+        expected=verdict.expected,
+        mistake=verdict.mistake,
+        details=verdict.details,
+    )
+
+
+def _safe_verdict(q: QuestionBase, raw: Any, ctx: GradingContext) -> Verdict:
+    try:
+        return q.grade(raw, ctx)
+    except Exception as err:  # a failure inside one check is a result (Otter's lesson)
+        log.error("checking %s failed:\n%s", q.id, traceback.format_exc())
+        return Verdict(
+            Status.ERROR,
+            feedback=f"the grader could not check this answer ({type(err).__name__}); "
+            "please tell your instructor",
+            details={"internal_error": f"{type(err).__name__}: {err}"},
+        )
+
+
+def grade_path(loaded: LoadedRubric, path: Path, *, cache: dict[str, Any] | None = None) -> Report:
+    """Open a submission (folder, zip or answers file) and grade it."""
+    with open_submission(path) as sub:
+        return grade_submission(loaded, sub, cache=cache)

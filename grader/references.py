@@ -1,0 +1,17 @@
+"""`grader reference`: every question's parameters and its computed answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.checkers.base import GradingContext
+from grader.rubric import Rubric
+
+
+def reference_answers(rubric: Rubric, student: str | None) -> dict[str, Any]:
+    ctx = GradingContext(submission_root=None, student=student or "")
+    questions = {
+        q.id: {"kind": q.kind, "params": q.reference_params_for(ctx), "answer": q.reference_answer(ctx)}
+        for q in rubric.questions
+    }
+    return {"assignment": rubric.assignment, "student": student, "questions": questions}

@@ -1,0 +1,249 @@
+"""Rubric files: YAML validated by pydantic, with errors that name the file, question and field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from grader.checkers import Question
+from grader.checkers.base import (
+    Alternative,
+    ComparedQuestion,
+    GradingContext,
+    QuestionBase,
+    RubricModel,
+    apply_overrides,
+)
+
+RUBRIC_SCHEMA_VERSION = 1
+RUBRIC_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class Rubric(RubricModel):
+    schema_version: Literal[1] = RUBRIC_SCHEMA_VERSION
+    assignment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the assignment's name")
+    title: str = ""
+    course: str = ""
+    reveal_answers: bool = Field(False, description="show reference answers in feedback")
+    questions: list[Question] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Rubric:
+        seen: set[str] = set()
+        for q in self.questions:
+            if q.id in seen:
+                raise ValueError(f"question id {q.id!r} appears twice")
+            seen.add(q.id)
+        return self
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    def question(self, question_id: str) -> QuestionBase:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+
+class RubricError(Exception):
+    """A rubric that cannot be used; `problems` are located, one per line."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class LoadedRubric:
+    rubric: Rubric
+    path: Path
+    sha256: str
+
+
+# --- built-in assignments -------------------------------------------------------------------------
+
+
+def rubrics_dir() -> Path:
+    packaged = Path(__file__).parent / "_rubrics"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "rubrics"
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in rubrics_dir().glob("*.yaml"))
+
+
+def resolve_assignment(name_or_path: str) -> Path:
+    """A built-in name or a rubric file path; `FileNotFoundError` lists the built-ins."""
+    builtin = rubrics_dir() / f"{name_or_path}.yaml"
+    if builtin.is_file():
+        return builtin
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    raise FileNotFoundError(
+        f"unknown assignment {name_or_path!r}: not a built-in ({', '.join(builtin_names())}) "
+        "nor a rubric file"
+    )
+
+
+# --- loading with located errors ------------------------------------------------------------------
+
+
+def load_rubric(path: Path, *, compute_references: bool = False) -> LoadedRubric:
+    stat = path.stat()
+    return _load_cached(path.resolve(), stat.st_mtime_ns, stat.st_size, compute_references)
+
+
+@lru_cache(maxsize=32)
+def _load_cached(path: Path, _mtime: int, _size: int, compute_references: bool) -> LoadedRubric:
+    text = path.read_text(encoding="utf-8")
+    data = _parse_text(path, text)
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as err:
+        raise RubricError(path, _locate_errors(path, text, data, err)) from None
+    problems = check_references(rubric, compute=compute_references)
+    if problems:
+        raise RubricError(path, [f"{path}: {p}" for p in problems])
+    return LoadedRubric(rubric, path, hashlib.sha256(text.encode()).hexdigest())
+
+
+def _parse_text(path: Path, text: str) -> Any:
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        return yaml.load(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise RubricError(path, [f"{where}: not valid YAML: {err.problem}"]) from None
+    except (yaml.YAMLError, json.JSONDecodeError) as err:
+        raise RubricError(path, [f"{path}: cannot be read: {err}"]) from None
+
+
+def _locate_errors(path: Path, text: str, data: Any, err: ValidationError) -> list[str]:
+    root = _compose(text) if path.suffix != ".json" else None
+    problems = []
+    for e in err.errors():
+        keys = _data_path(data, e["loc"])
+        line = _line_of(root, keys)
+        where = f"{path}:{line}" if line else str(path)
+        problems.append(f"{where}: {_describe_loc(data, keys)}: {e['msg']}")
+    return problems
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> list[str | int]:
+    """The pydantic location with union tags (not keys of the data) dropped."""
+    keys: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            keys.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and part in node:
+            keys.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and "[" not in part and part not in node:
+            if part == loc[-1]:
+                keys.append(part)  # a missing field: name it
+    return keys
+
+
+def _describe_loc(data: Any, keys: list[str | int]) -> str:
+    if len(keys) >= 2 and keys[0] == "questions" and isinstance(keys[1], int):
+        question = data["questions"][keys[1]]
+        qid = question.get("id", "?") if isinstance(question, dict) else "?"
+        field = ".".join(str(k) for k in keys[2:]) or "(the question)"
+        return f"question {qid!r} (questions[{keys[1]}]), field {field}"
+    return "field " + (".".join(str(k) for k in keys) or "(top level)")
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _line_of(node: yaml.Node | None, keys: list[str | int]) -> int | None:
+    line = None
+    for key in keys:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+    return node.start_mark.line + 1 if node is not None else line
+
+
+# --- references -----------------------------------------------------------------------------------
+
+
+def check_references(rubric: Rubric, *, compute: bool) -> list[str]:
+    """Every reference function exists and accepts its params (and, if asked, computes)."""
+    from reference import get_reference
+
+    problems = []
+    ctx = GradingContext(submission_root=None, student="")
+    for index, q in enumerate(rubric.questions):
+        where = f"question {q.id!r} (questions[{index}]), field reference"
+        if not isinstance(q, ComparedQuestion):
+            problems += [f"question {q.id!r} (questions[{index}]): {p}" for p in q.rubric_problems(compute)]
+            continue
+        try:
+            ref = get_reference(q.reference.function)
+        except KeyError as err:
+            problems.append(f"{where}.function: {err.args[0]}")
+            continue
+        variants: list[tuple[str, Alternative | None]] = [("params", None)]
+        variants += [(f"accepted.{a.name}", a) for a in q.accepted]
+        variants += [(f"known_mistakes.{a.name}", a) for a in q.known_mistakes]
+        for label, alt in variants:
+            problems += _check_variant(q, ref, label, alt, ctx, where, compute)
+    return problems
+
+
+def _check_variant(
+    q: ComparedQuestion[Any], ref: Any, label: str, alt: Alternative | None,
+    ctx: GradingContext, where: str, compute: bool,
+) -> list[str]:
+    try:
+        if alt is not None and alt.params is None:
+            q.parse(alt.value)
+            return []
+        params = apply_overrides(q.reference.params, alt.params if alt and alt.params else {})
+        ref.validate(params)
+        if compute:
+            q.to_value(ctx.compute(q.reference.function, params))
+    except ValidationError as err:
+        return [f"{where} ({label}): {e['loc']}: {e['msg']}" for e in err.errors()]
+    except Exception as err:  # a reference that cannot compute is a rubric error, located
+        return [f"{where} ({label}): {type(err).__name__}: {err}"]
+    return []
+
+
+def rubric_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a rubric file, with the reference function names listed."""
+    from reference import reference_names
+
+    schema = Rubric.model_json_schema()
+    spec = schema.get("$defs", {}).get("ReferenceSpec", {})
+    if "properties" in spec:
+        spec["properties"]["function"]["enum"] = reference_names()
+    schema["$id"] = "https://nn-grader.invalid/rubric.schema.json"
+    schema["title"] = "grader rubric"
+    return schema

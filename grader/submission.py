@@ -1,0 +1,301 @@
+"""Opening a submission: a directory, a `.zip` of one, or a single answers file.
+
+Student files are hostile. YAML is read with a restricted safe loader (no tags, no aliases, no
+duplicate keys, `yes` stays a string, floats stay the decimals the student wrote); zips are
+extracted with limits and no path may leave the submission. A file that cannot be read is not an
+exception for the caller: the submission carries `error`, and every question becomes `invalid`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import stat
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.parsing.errors import AnswerParseError
+
+ANSWER_NAMES = ("answers.yaml", "answers.yml", "answers.json", "answers.toml")
+ANSWER_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+MAX_ANSWERS_BYTES = 2 * 1024 * 1024
+MAX_ZIP_MEMBERS = 2_000
+MAX_ZIP_BYTES = 512 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+STUDENT_KEY = "student_id"
+
+
+class SubmissionError(Exception):
+    """The submission as a whole cannot be read; the message is for the student."""
+
+
+@dataclass
+class Submission:
+    id: str
+    source: Path
+    root: Path | None
+    answers: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    sha256: str = ""
+
+    @property
+    def student(self) -> str:
+        return self.id
+
+    def resolve_file(self, relative: Any) -> Path:
+        """A file named by an answer, refused if it leaves the submission or is not a file."""
+        if not isinstance(relative, str) or not relative.strip():
+            raise AnswerParseError("your answer should be a file path relative to your submission")
+        if self.root is None:
+            raise AnswerParseError("this question needs a file, so submit a folder or a zip")
+        root = self.root.resolve()
+        candidate = (root / relative.strip()).resolve()
+        if root not in candidate.parents:
+            raise AnswerParseError(f"your answer {relative!r} points outside your submission")
+        if not candidate.is_file():
+            raise AnswerParseError(f"your answer names {relative!r}, which is not a file in your submission")
+        return candidate
+
+
+# --- the restricted YAML loader -------------------------------------------------------------------
+
+
+class AnswerLoader(yaml.SafeLoader):
+    """Safe YAML with YAML 1.2-like scalars and no aliases or duplicate keys."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not allowed in an answers file", mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a plain name", key_node.start_mark)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is answered twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "").lower()
+    return Decimal({".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
+                   .get(text, text))
+
+
+AnswerLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+AnswerLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789"))
+AnswerLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*\.[0-9_]*|[0-9][0-9_]*(?=[eE]))(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"))
+AnswerLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"),
+                                   ["~", "n", "N", ""])
+AnswerLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+# --- reading an answers file ----------------------------------------------------------------------
+
+
+def read_answers_text(text: str, suffix: str) -> dict[str, Any]:
+    """Parse an answers file; `SubmissionError` carries a student-facing message."""
+    try:
+        data = _parse(text, suffix)
+    except RecursionError:
+        raise SubmissionError("your answers file is nested too deeply to read") from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SubmissionError(f"your answers file is not valid YAML{where}: {err.problem}") from None
+    except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError, ValueError) as err:
+        raise SubmissionError(f"your answers file cannot be read: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SubmissionError(
+            "your answers file should map question ids to answers, like `q4_lenet_params: 61706`")
+    return {str(k): v for k, v in data.items()}
+
+
+def _parse(text: str, suffix: str) -> Any:
+    if suffix == ".json":
+        return json.loads(text, parse_float=Decimal, parse_constant=Decimal,
+                          object_pairs_hook=_no_duplicates)
+    if suffix == ".toml":
+        return tomllib.loads(text, parse_float=Decimal)
+    return yaml.load(text, Loader=AnswerLoader)  # noqa: S506 - safe: AnswerLoader is a SafeLoader
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"{key!r} is answered twice")
+        result[key] = value
+    return result
+
+
+def _read_answers_file(path: Path) -> dict[str, Any]:
+    info = path.lstat()
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionError(f"{path.name} is not a regular file")
+    if info.st_size > MAX_ANSWERS_BYTES:
+        raise SubmissionError(
+            f"your answers file is {info.st_size:,} bytes; at most {MAX_ANSWERS_BYTES:,} are read")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SubmissionError(f"your answers file is not UTF-8 text (byte {err.start})") from None
+    return read_answers_text(text, path.suffix.lower())
+
+
+# --- opening submissions --------------------------------------------------------------------------
+
+
+def submission_id(path: Path) -> str:
+    return path.stem if path.is_file() else path.name
+
+
+@contextmanager
+def open_submission(path: Path) -> Iterator[Submission]:
+    """Open a submission; a zip is extracted to a temporary folder removed afterwards."""
+    temp: Path | None = None
+    try:
+        if path.is_file() and path.suffix.lower() == ".zip":
+            temp = Path(tempfile.mkdtemp(prefix="grader-zip-"))
+            yield _from_zip(path, temp)
+        elif path.is_dir():
+            yield _from_root(path, submission_id(path), path)
+        else:
+            yield _from_answers_file(path)
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def _from_answers_file(path: Path) -> Submission:
+    sub = Submission(id=submission_id(path), source=path, root=None)
+    try:
+        if path.suffix.lower() not in ANSWER_SUFFIXES:
+            raise SubmissionError(f"{path.name} is not an answers file ({', '.join(ANSWER_NAMES)})")
+        sub.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        _set_answers(sub, _read_answers_file(path))
+    except (SubmissionError, OSError) as err:
+        sub.error = str(err)
+    return sub
+
+
+def _from_root(source: Path, sub_id: str, root: Path) -> Submission:
+    root = _descend_single_folder(root)
+    sub = Submission(id=sub_id, source=source, root=root)
+    try:
+        sub.sha256 = tree_sha256(root)
+        answers_file = next((root / n for n in ANSWER_NAMES if (root / n).exists()), None)
+        if answers_file is None:
+            raise SubmissionError(f"no answers file found: add one of {', '.join(ANSWER_NAMES)}")
+        _set_answers(sub, _read_answers_file(answers_file))
+    except (SubmissionError, OSError) as err:
+        sub.error = str(err)
+    return sub
+
+
+def _descend_single_folder(root: Path) -> Path:
+    """A zip of a folder holds one folder: the answers live inside it."""
+    entries = [e for e in root.iterdir() if not e.name.startswith(("__MACOSX", "."))]
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        if not any((root / n).exists() for n in ANSWER_NAMES):
+            return entries[0]
+    return root
+
+
+def _set_answers(sub: Submission, answers: dict[str, Any]) -> None:
+    student = answers.pop(STUDENT_KEY, None)
+    if isinstance(student, str | int) and str(student).strip():
+        sub.id = str(student).strip()
+    sub.answers = answers
+
+
+def _from_zip(path: Path, dest: Path) -> Submission:
+    sub_id = path.stem
+    try:
+        extract_zip(path, dest)
+    except (SubmissionError, zipfile.BadZipFile, OSError) as err:
+        return Submission(id=sub_id, source=path, root=None, error=f"your zip cannot be opened: {err}")
+    return _from_root(path, sub_id, dest)
+
+
+def extract_zip(path: Path, dest: Path) -> None:
+    """Extract with limits: member count, total size, compression ratio, no escaping paths."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise SubmissionError(f"it has {len(members)} files; at most {MAX_ZIP_MEMBERS}")
+        total = sum(m.file_size for m in members)
+        if total > MAX_ZIP_BYTES:
+            raise SubmissionError(f"it would unpack to {total:,} bytes; at most {MAX_ZIP_BYTES:,}")
+        for member in members:
+            _extract_member(archive, member, dest)
+
+
+def _extract_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, dest: Path) -> None:
+    name = member.filename
+    if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
+        raise SubmissionError(f"it holds {name!r}, a path that leaves the submission")
+    mode = member.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise SubmissionError(f"it holds {name!r}, a symbolic link")
+    if member.compress_size and member.file_size / member.compress_size > MAX_ZIP_RATIO:
+        raise SubmissionError(f"{name!r} is compressed {member.file_size // member.compress_size}:1, like a zip bomb")
+    target = dest / name
+    if member.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with archive.open(member) as src, open(target, "wb") as out:
+        copied = 0
+        while chunk := src.read(1 << 20):
+            copied += len(chunk)
+            if copied > member.file_size:
+                raise SubmissionError(f"{name!r} is larger than its header says")
+            out.write(chunk)
+
+
+def tree_sha256(root: Path, limit_bytes: int = MAX_ZIP_BYTES) -> str:
+    """A digest of every regular file below root (names and contents); links are not followed."""
+    digest = hashlib.sha256()
+    budget = limit_bytes
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        relative = path.relative_to(root).as_posix()
+        digest.update(relative.encode() + b"\0")
+        with open(path, "rb") as handle:
+            while budget > 0 and (chunk := handle.read(min(1 << 20, budget))):
+                budget -= len(chunk)
+                digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,76 @@
+"""The catalogue of reference functions: name -> module, imported on first use."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+P = TypeVar("P", bound=BaseModel)
+
+# One line per module that defines reference functions. Modules are imported lazily.
+_MODULES: dict[str, list[str]] = {
+    "reference.counting": [
+        "conv_pool_flops",
+        "network_params",
+        "network_output_units",
+        "mlp_params",
+        "mlp_weight_shape",
+        "mlp_equal_width",
+        "iterations_per_epoch",
+    ],
+    "reference.backprop": ["two_layer_sigmoid_grad"],
+    "reference.facts": ["activation_range", "relu_zero_grads", "computation_graph"],
+}
+
+
+@dataclass(frozen=True)
+class ReferenceFunction(Generic[P]):
+    name: str
+    params_model: type[P]
+    compute_fn: Callable[[P], Any]
+    doc: str = ""
+
+    def validate(self, params: dict[str, Any]) -> P:
+        return self.params_model.model_validate(params)
+
+    def compute(self, params: dict[str, Any]) -> Any:
+        return self.compute_fn(self.validate(params))
+
+    def __call__(self, params: P) -> Any:
+        return self.compute_fn(params)
+
+
+_LOADED: dict[str, ReferenceFunction[Any]] = {}
+
+
+def reference(name: str, params: type[P]) -> Callable[[Callable[[P], Any]], ReferenceFunction[P]]:
+    """Decorator: declare `fn(params) -> answer` as the reference function `name`."""
+
+    def wrap(fn: Callable[[P], Any]) -> ReferenceFunction[P]:
+        ref = ReferenceFunction(name, params, fn, (fn.__doc__ or "").strip())
+        _LOADED[name] = ref
+        return ref
+
+    return wrap
+
+
+def register_module(module: str, names: list[str]) -> None:
+    """Extension point: make a module's reference functions known by name."""
+    _MODULES.setdefault(module, []).extend(n for n in names if n not in _MODULES.get(module, []))
+
+
+def reference_names() -> list[str]:
+    return sorted(n for names in _MODULES.values() for n in names)
+
+
+def get_reference(name: str) -> ReferenceFunction[Any]:
+    if name not in _LOADED:
+        module = next((m for m, names in _MODULES.items() if name in names), None)
+        if module is None:
+            raise KeyError(f"unknown reference function {name!r}; known: {', '.join(reference_names())}")
+        importlib.import_module(module)
+    return _LOADED[name]

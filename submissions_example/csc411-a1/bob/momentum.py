@@ -1,0 +1,3 @@
+def momentum_step(W, grad, velocity, lr, momentum):
+    velocity = momentum * velocity + lr * grad   # sign error
+    return W + velocity, velocity
