@@ -27,7 +27,7 @@ RUBRIC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class Rubric(RubricModel):
-    schema_version: Literal[1] = RUBRIC_SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     assignment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the assignment's name")
     title: str = ""
     course: str = ""
@@ -122,7 +122,8 @@ def _parse_text(path: Path, text: str) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(text)
-        return yaml.load(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader)
+        loader = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
+        return yaml.load(text, Loader=loader)  # safe: a SafeLoader
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -136,6 +137,8 @@ def _locate_errors(path: Path, text: str, data: Any, err: ValidationError) -> li
     problems = []
     for e in err.errors():
         keys = _data_path(data, e["loc"])
+        if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            keys.append("kind")
         line = _line_of(root, keys)
         where = f"{path}:{line}" if line else str(path)
         problems.append(f"{where}: {_describe_loc(data, keys)}: {e['msg']}")
@@ -147,15 +150,12 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> list[str | int]:
     keys: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_list or (isinstance(node, dict) and part in node):
             keys.append(part)
             node = node[part]
-        elif isinstance(node, dict) and part in node:
-            keys.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and "[" not in part and part not in node:
-            if part == loc[-1]:
-                keys.append(part)  # a missing field: name it
+        elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1] and "[" not in part:
+            keys.append(part)  # a missing field: name it
     return keys
 
 

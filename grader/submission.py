@@ -74,11 +74,11 @@ class Submission:
 class AnswerLoader(yaml.SafeLoader):
     """Safe YAML with YAML 1.2-like scalars and no aliases or duplicate keys."""
 
-    yaml_implicit_resolvers: dict[Any, Any] = {}
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class-level table
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "anchors and aliases (*name) are not allowed in an answers file", mark
             )
@@ -147,7 +147,7 @@ def _parse(text: str, suffix: str) -> Any:
                           object_pairs_hook=_no_duplicates)
     if suffix == ".toml":
         return tomllib.loads(text, parse_float=Decimal)
-    return yaml.load(text, Loader=AnswerLoader)  # noqa: S506 - safe: AnswerLoader is a SafeLoader
+    return yaml.load(text, Loader=AnswerLoader)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -227,9 +227,9 @@ def _from_root(source: Path, sub_id: str, root: Path) -> Submission:
 def _descend_single_folder(root: Path) -> Path:
     """A zip of a folder holds one folder: the answers live inside it."""
     entries = [e for e in root.iterdir() if not e.name.startswith(("__MACOSX", "."))]
-    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
-        if not any((root / n).exists() for n in ANSWER_NAMES):
-            return entries[0]
+    single = len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink()
+    if single and not any((root / n).exists() for n in ANSWER_NAMES):
+        return entries[0]
     return root
 
 

@@ -82,7 +82,7 @@ def _rounded(p: TwoLayerSigmoidParams, decimals: int) -> float:
     unit = "h1" if index <= 2 else "h2"
     h, w_out, inputs = hidden[unit]
     d_h = r(d_z3 * w_out)
-    d_z = r(d_h * r(sign[unit] * h * (1 - h)))  # type: ignore[index]
+    d_z = r(d_h * r(sign[unit] * h * (1 - h)))
     return float(r(d_z * inputs[(index - 1) % 2]))
 
 

@@ -6,6 +6,7 @@ FLOP", "pooling left out") is the same counter run with another convention.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Annotated, Literal
 
@@ -228,7 +229,7 @@ class MlpParams(_Strict):
 
 
 def _mlp_weight_shapes(sizes: list[int], bias: BiasStyle) -> list[tuple[int, int]]:
-    shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
+    shapes = list(itertools.pairwise(sizes))
     if bias == "bias_trick":
         shapes[0] = (shapes[0][0] + 1, shapes[0][1])
     return shapes
@@ -270,7 +271,7 @@ def mlp_equal_width(p: EqualWidthParams) -> float:
 
     x = sympy.Symbol("x", positive=True)
     sizes = [p.inputs, *([x] * p.hidden_layers), p.outputs]
-    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    weights = sum(a * b for a, b in itertools.pairwise(sizes))
     if p.bias == "bias_trick":
         weights += sizes[1]
     biases = sum(sizes[1:]) if p.bias == "per_layer" else 0

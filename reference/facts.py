@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -23,16 +23,18 @@ class RangeParams(_Strict):
     function: Activation
 
 
-def _activation(name: Activation, x: object) -> object:
+def _pieces(name: Activation, x: Any) -> list[tuple[Any, Any]]:
+    """The activation as (expression, domain) pieces, so that kinks like ReLU's are handled."""
     import sympy
 
-    z = x
+    reals = sympy.S.Reals
     return {
-        "tanh": lambda: sympy.tanh(z),
-        "sigmoid": lambda: 1 / (1 + sympy.exp(-z)),
-        "relu": lambda: sympy.Max(0, z),
-        "softplus": lambda: sympy.log(1 + sympy.exp(z)),
-        "identity": lambda: z,
+        "tanh": lambda: [(sympy.tanh(x), reals)],
+        "sigmoid": lambda: [(1 / (1 + sympy.exp(-x)), reals)],
+        "relu": lambda: [(sympy.S.Zero, sympy.Interval.open(-sympy.oo, 0)),
+                         (x, sympy.Interval(0, sympy.oo))],
+        "softplus": lambda: [(sympy.log(1 + sympy.exp(x)), reals)],
+        "identity": lambda: [(x, reals)],
     }[name]()
 
 
@@ -48,7 +50,7 @@ def activation_range(p: RangeParams) -> dict[str, object]:
     from sympy.calculus.util import function_range
 
     x = sympy.Symbol("x", real=True)
-    interval = function_range(_activation(p.function, x), x, sympy.S.Reals)
+    interval = sympy.Union(*(function_range(f, x, domain) for f, domain in _pieces(p.function, x)))
     return {
         "low": _end(interval.start),
         "high": _end(interval.end),

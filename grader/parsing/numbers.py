@@ -114,7 +114,7 @@ def _decimal(text: str) -> Fraction:
         text = text.replace(",", ".")  # a decimal comma: "0,0006"
     if _PLAIN.match(text) is None:
         raise ValueError(text)
-    mantissa, _, exponent = text.lower().partition("e")
+    _, _, exponent = text.lower().partition("e")
     if exponent:
         _exponent(exponent)
     return Fraction(Decimal(text))
