@@ -60,7 +60,7 @@ def question_text(q: QuestionBase, ctx: GradingContext) -> str | None:
 
 
 def render_template(rubric: Rubric, student: str | None) -> str:
-    ctx = GradingContext(submission_root=None, student=student or "")
+    ctx = rubric.context(student)
     lines = [
         f"# {rubric.assignment}: {rubric.title}".rstrip(": "),
         "# Fill in each answer after its colon; quote text that contains ':' or '#'.",

@@ -20,12 +20,7 @@ def grade_submission(
     loaded: LoadedRubric, sub: Submission, *, cache: dict[str, Any] | None = None
 ) -> Report:
     rubric = loaded.rubric
-    ctx = GradingContext(
-        submission_root=sub.root,
-        student=sub.student,
-        reveal_answers=rubric.reveal_answers,
-        cache={} if cache is None else cache,
-    )
+    ctx = rubric.context(sub.student, submission_root=sub.root, cache={} if cache is None else cache)
     results = [_grade_question(q, sub, ctx) for q in rubric.questions]
     warnings = [] if sub.error is None else [sub.error]
     known = {q.id for q in rubric.questions}
@@ -41,6 +36,7 @@ def grade_submission(
         rubric_sha256=loaded.sha256,
         submission_sha256=sub.sha256,
         sandbox=ctx.sandbox_layer,
+        randomised=any(getattr(q, "randomise", None) is not None for q in rubric.questions),
         warnings=warnings,
     )
 
@@ -51,6 +47,8 @@ def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> Qu
     else:
         verdict = _safe_verdict(q, sub.answers.get(q.id, MISSING), ctx)
     score = round(q.points * verdict.credit, 6) if verdict.status is not Status.MANUAL else 0.0
+    if getattr(q, "randomise", None) is not None and sub.error is None:
+        verdict.details.setdefault("params", _student_params(q, ctx))
     return QuestionResult(
         id=q.id,
         score=score,
@@ -63,6 +61,13 @@ def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> Qu
         mistake=verdict.mistake,
         details=verdict.details,
     )
+
+
+def _student_params(q: QuestionBase, ctx: GradingContext) -> dict[str, Any] | str:
+    try:
+        return q.reference_params_for(ctx)
+    except ValueError as err:
+        return f"no variant: {err}"
 
 
 def _safe_verdict(q: QuestionBase, raw: Any, ctx: GradingContext) -> Verdict:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.checkers.base import GradingContext
 from grader.rubric import Rubric
 
 
 def reference_answers(rubric: Rubric, student: str | None) -> dict[str, Any]:
-    ctx = GradingContext(submission_root=None, student=student or "")
+    ctx = rubric.context(student)
     questions = {
         q.id: {"kind": q.kind, "params": q.reference_params_for(ctx), "answer": q.reference_answer(ctx)}
         for q in rubric.questions

@@ -45,6 +45,7 @@ class Report(BaseModel):
     rubric_sha256: str = ""
     submission_sha256: str = ""
     sandbox: str | None = None
+    randomised: bool = Field(False, description="graded with this student's own parameters")
     warnings: list[str] = Field(default_factory=list)
 
     @classmethod

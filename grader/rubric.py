@@ -32,6 +32,7 @@ class Rubric(RubricModel):
     title: str = ""
     course: str = ""
     reveal_answers: bool = Field(False, description="show reference answers in feedback")
+    salt: str | None = Field(None, description="seed of per-student variants (default: the assignment name)")
     questions: list[Question] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -42,6 +43,15 @@ class Rubric(RubricModel):
                 raise ValueError(f"question id {q.id!r} appears twice")
             seen.add(q.id)
         return self
+
+    @property
+    def variant_salt(self) -> str:
+        return self.salt if self.salt is not None else self.assignment
+
+    def context(self, student: str | None = None, **fields: Any) -> GradingContext:
+        """A grading context for one student of this rubric."""
+        return GradingContext(submission_root=fields.pop("submission_root", None), student=student or "",
+                              reveal_answers=self.reveal_answers, salt=self.variant_salt, **fields)
 
     @property
     def max_score(self) -> float:
@@ -108,6 +118,7 @@ def load_rubric(path: Path, *, compute_references: bool = False) -> LoadedRubric
 def _load_cached(path: Path, _mtime: int, _size: int, compute_references: bool) -> LoadedRubric:
     text = path.read_text(encoding="utf-8")
     data = _parse_text(path, text)
+    data, text = _resolve_extends(path, data, text)
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as err:
@@ -116,6 +127,41 @@ def _load_cached(path: Path, _mtime: int, _size: int, compute_references: bool) 
     if problems:
         raise RubricError(path, [f"{path}: {p}" for p in problems])
     return LoadedRubric(rubric, path, hashlib.sha256(text.encode()).hexdigest())
+
+
+MAX_EXTENDS_DEPTH = 4
+
+
+def _resolve_extends(path: Path, data: Any, text: str, depth: int = 0) -> tuple[Any, str]:
+    """`extends: <built-in or path>` plus `overrides: {question id: {field: value}}`, merged deeply.
+    The returned text (for the hash) includes every base file."""
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, text
+    if depth >= MAX_EXTENDS_DEPTH:
+        raise RubricError(path, [f"{path}: field extends: chains deeper than {MAX_EXTENDS_DEPTH} rubrics"])
+    base_name = str(data["extends"])
+    local = path.parent / base_name
+    try:
+        base_path = local if local.is_file() else resolve_assignment(base_name)
+    except FileNotFoundError as err:
+        raise RubricError(path, [f"{path}: field extends: {err}"]) from None
+    base_text = base_path.read_text(encoding="utf-8")
+    base, base_text = _resolve_extends(base_path, _parse_text(base_path, base_text), base_text, depth + 1)
+    overrides = data.get("overrides") or {}
+    questions = base.get("questions", []) if isinstance(base, dict) else []
+    unknown = sorted(set(overrides) - {q.get("id") for q in questions if isinstance(q, dict)})
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        raise RubricError(path, [f"{path}: field overrides: no question {names} in {base_name}"])
+    merged = {**base, **{k: v for k, v in data.items() if k not in ("extends", "overrides")}}
+    merged["questions"] = [_deep_merge(q, overrides.get(q.get("id"), {})) for q in questions]
+    return merged, base_text + "\n---\n" + text
+
+
+def _deep_merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{k: _deep_merge(base.get(k), v) for k, v in override.items()}}
+    return override
 
 
 def _parse_text(path: Path, text: str) -> Any:
@@ -198,7 +244,7 @@ def check_references(rubric: Rubric, *, compute: bool) -> list[str]:
     from reference import get_reference
 
     problems = []
-    ctx = GradingContext(submission_root=None, student="")
+    ctx = rubric.context()
     for index, q in enumerate(rubric.questions):
         where = f"question {q.id!r} (questions[{index}]), field reference"
         if not isinstance(q, ComparedQuestion):
@@ -217,6 +263,9 @@ def check_references(rubric: Rubric, *, compute: bool) -> list[str]:
     return problems
 
 
+SAMPLE_STUDENTS = ("", *(f"sample-{i}" for i in range(1, 20)))
+
+
 def _check_variant(
     q: ComparedQuestion[Any], ref: Any, label: str, alt: Alternative | None,
     ctx: GradingContext, where: str, compute: bool,
@@ -225,10 +274,12 @@ def _check_variant(
         if alt is not None and alt.params is None:
             q.parse(alt.value)
             return []
-        params = apply_overrides(q.reference.params, alt.params if alt and alt.params else {})
-        ref.validate(params)
-        if compute:
-            q.to_value(ctx.compute(q.reference.function, params))
+        overrides = alt.params if alt and alt.params else {}
+        ref.validate(apply_overrides(q.reference.params, overrides))
+        students = SAMPLE_STUDENTS if compute and q.randomise is not None else ("",) if compute else ()
+        for student in students:
+            ctx.student = student
+            q.expected_value(ctx, overrides)
     except ValidationError as err:
         return [f"{where} ({label}): {e['loc']}: {e['msg']}" for e in err.errors()]
     except Exception as err:  # a reference that cannot compute is a rubric error, located

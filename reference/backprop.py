@@ -8,7 +8,8 @@ the way a student does it on paper.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,12 +34,15 @@ class TwoLayerSigmoidParams(BaseModel):
     )
 
 
-def _exact(p: TwoLayerSigmoidParams) -> float:
+@lru_cache(maxsize=64)
+def _symbolic_grad(wrt: str, negated: tuple[str, ...]) -> tuple[Any, tuple[Any, ...]]:
+    """∂L/∂w_k as a sympy expression in the symbols w1..w6, x1..x4, y (derived once per shape)."""
     import sympy
 
     w = sympy.symbols("w1:7")
-    x = [sympy.Rational(str(v)) for v in p.x]
-    sign = {n: (-1 if n in p.negate_preactivation else 1) for n in ("h1", "h2", "y_hat")}
+    x = sympy.symbols("x1:5")
+    y = sympy.Symbol("y")
+    sign = {n: (-1 if n in negated else 1) for n in ("h1", "h2", "y_hat")}
 
     def sigma(z: sympy.Expr) -> sympy.Expr:
         return 1 / (1 + sympy.exp(-z))
@@ -46,10 +50,16 @@ def _exact(p: TwoLayerSigmoidParams) -> float:
     h1 = sigma(sign["h1"] * (w[0] * x[0] + w[1] * x[1]))
     h2 = sigma(sign["h2"] * (w[2] * x[2] + w[3] * x[3]))
     y_hat = sigma(sign["y_hat"] * (w[4] * h1 + w[5] * h2))
-    loss = (sympy.Rational(str(p.y)) - y_hat) ** 2
-    grad = sympy.diff(loss, w[int(p.wrt[1]) - 1])
-    values = {s: sympy.Rational(str(v)) for s, v in zip(w, p.w, strict=True)}
-    return float(sympy.N(grad.subs(values), 30))
+    loss = (y - y_hat) ** 2
+    return sympy.diff(loss, w[int(wrt[1]) - 1]), (*w, *x, y)
+
+
+def _exact(p: TwoLayerSigmoidParams) -> float:
+    import sympy
+
+    grad, symbols = _symbolic_grad(p.wrt, tuple(sorted(p.negate_preactivation)))
+    values = [sympy.Rational(str(v)) for v in (*p.w, *p.x, p.y)]
+    return float(grad.evalf(30, subs=dict(zip(symbols, values, strict=True))))
 
 
 class _Rounder:

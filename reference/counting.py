@@ -26,6 +26,7 @@ class FlopConvention(_Strict):
     mac_as_one: bool = Field(False, description="a multiply-add counts as one FLOP")
     pool_max_cost: Literal["n_minus_1", "n"] = "n_minus_1"
     include_pool: bool = True
+    strict_geometry: bool = Field(False, description="refuse windows that do not tile their input exactly")
 
 
 # --- layers -----------------------------------------------------------------------------------
@@ -66,11 +67,14 @@ Layer = Annotated[Conv2d | Linear | Pool | Flatten, Field(discriminator="type")]
 Shape = tuple[int, ...]
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    out = (size + 2 * padding - kernel) // stride + 1
-    if out < 1:
+def conv_output_size(size: int, kernel: int, stride: int, padding: int, strict: bool = False) -> int:
+    """Output size of a sliding window; `strict` refuses a window that does not tile exactly."""
+    span = size + 2 * padding - kernel
+    if span < 0:
         raise ValueError(f"kernel {kernel} does not fit an input of {size} with padding {padding}")
-    return out
+    if strict and span % stride:
+        raise ValueError(f"stride {stride} does not tile an input of {size} (kernel {kernel}, padding {padding})")
+    return span // stride + 1
 
 
 def _dot_flops(n: int, bias: bool, conv: FlopConvention) -> int:
@@ -91,17 +95,17 @@ def _as_spatial(shape: Shape, what: str) -> tuple[int, int, int]:
     return shape[0], shape[1], shape[2]
 
 
-def layer_output_shape(layer: Layer, shape: Shape) -> Shape:
+def layer_output_shape(layer: Layer, shape: Shape, strict: bool = False) -> Shape:
     if isinstance(layer, Conv2d):
         _, h, w = _as_spatial(shape, "conv2d")
-        out = (conv_output_size(h, layer.kernel, layer.stride, layer.padding),
-               conv_output_size(w, layer.kernel, layer.stride, layer.padding))
+        out = (conv_output_size(h, layer.kernel, layer.stride, layer.padding, strict),
+               conv_output_size(w, layer.kernel, layer.stride, layer.padding, strict))
         return (layer.out_channels, *out)
     if isinstance(layer, Pool):
         c, h, w = _as_spatial(shape, layer.type)
         stride = layer.stride or layer.kernel
-        return (c, conv_output_size(h, layer.kernel, stride, layer.padding),
-                conv_output_size(w, layer.kernel, stride, layer.padding))
+        return (c, conv_output_size(h, layer.kernel, stride, layer.padding, strict),
+                conv_output_size(w, layer.kernel, stride, layer.padding, strict))
     if isinstance(layer, Flatten):
         return (math.prod(shape),)
     if len(shape) != 1:
@@ -129,7 +133,7 @@ def layer_params(layer: Layer, shape: Shape) -> int:
 
 
 def layer_flops(layer: Layer, shape: Shape, conv: FlopConvention) -> int:
-    out = layer_output_shape(layer, shape)
+    out = layer_output_shape(layer, shape, conv.strict_geometry)
     if isinstance(layer, Conv2d):
         per_map = _conv_inputs_per_output(layer, shape[0])
         spatial = out[1] * out[2]
@@ -146,12 +150,13 @@ def layer_flops(layer: Layer, shape: Shape, conv: FlopConvention) -> int:
 class Network(_Strict):
     input: list[int] = Field(min_length=1, description="channels, height, width (or features)")
     layers: list[Layer] = Field(min_length=1)
+    strict_geometry: bool = Field(False, description="refuse windows that do not tile their input exactly")
 
     def shapes(self) -> list[Shape]:
         """The input shape of every layer, then the output shape."""
         shapes: list[Shape] = [tuple(self.input)]
         for layer in self.layers:
-            shapes.append(layer_output_shape(layer, shapes[-1]))
+            shapes.append(layer_output_shape(layer, shapes[-1], self.strict_geometry))
         return shapes
 
     def params_per_layer(self) -> list[int]:
@@ -177,6 +182,7 @@ class ConvPoolParams(FlopConvention):
     def network(self) -> Network:
         return Network(
             input=[self.in_channels, self.in_size, self.in_size],
+            strict_geometry=self.strict_geometry,
             layers=[
                 Conv2d(out_channels=self.filters, kernel=self.kernel, stride=self.stride,
                        padding=self.padding, bias=self.bias),

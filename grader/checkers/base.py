@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from grader.parsing.errors import AnswerParseError
 from grader.report import Status
+from grader.variants import Randomisation, draw
 
 T = TypeVar("T")
 
@@ -80,13 +81,22 @@ class GradingContext:
     submission_root: Path | None
     student: str
     reveal_answers: bool = False
-    params_override: dict[str, dict[str, Any]] = field(default_factory=dict)
+    salt: str = ""
     cache: dict[str, Any] = field(default_factory=dict)
     sandbox_layer: str | None = None
 
     def reference_params(self, question: QuestionBase, spec: ReferenceSpec) -> dict[str, Any]:
-        """The question's params for this student (randomised rubrics override them)."""
-        return {**spec.params, **self.params_override.get(question.id, {})}
+        """The question's params for this student: drawn when the question is randomised."""
+        randomise: Randomisation | None = getattr(question, "randomise", None)
+        if randomise is None:
+            return dict(spec.params)
+        key = f"variant\x00{self.salt}\x00{self.student}\x00{question.id}"
+        if key not in self.cache:
+            self.cache[key] = draw(
+                randomise, spec.params, salt=self.salt, student=self.student, question_id=question.id,
+                compute=lambda params: self.compute(spec.function, params),
+            )
+        return dict(self.cache[key])
 
     def compute(self, function: str, params: dict[str, Any]) -> Any:
         from reference import get_reference
@@ -159,6 +169,7 @@ class ComparedQuestion(QuestionBase, Generic[T]):
     known_mistakes: list[Alternative] = Field(
         default_factory=list, description="wrong answers students really give (default no credit)"
     )
+    randomise: Randomisation | None = Field(None, description="params drawn per student")
 
     @abstractmethod
     def parse(self, raw: Any) -> T:
