@@ -87,3 +87,30 @@ def test_builtins_have_every_contract_question_id() -> None:
     }
     for name, ids in expected.items():
         assert [q.id for q in load_rubric(resolve_assignment(name)).rubric.questions] == ids
+
+
+EXTENDS = [
+    ("unknown base", "extends: nope\nassignment: x\n", "field extends: unknown assignment"),
+    ("unknown override", "extends: csc420-a2\nassignment: x\noverrides: {q99: {points: 1}}\n", "no question 'q99'"),
+    ("override breaks a field", "extends: csc420-a2\nassignment: x\noverrides: {q2_dL_dw3: {points: -1}}\n",
+     "'q2_dL_dw3'"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), [c[1:] for c in EXTENDS], ids=[c[0] for c in EXTENDS])
+def test_extends_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "derived.yaml"
+    path.write_text(text)
+    with pytest.raises(RubricError, match=message):
+        load_rubric(path)
+
+
+def test_extends_merges_overrides_deeply(tmp_path: Path) -> None:
+    path = tmp_path / "derived.yaml"
+    path.write_text("extends: csc420-a2\nassignment: mine\n"
+                    "overrides: {q3_flops_no_bias: {points: 1, reference: {params: {filters: 10}}}}\n")
+    rubric = load_rubric(path).rubric
+    q3 = rubric.question("q3_flops_no_bias")
+    assert rubric.assignment == "mine" and q3.points == 1
+    assert q3.reference_params_for(rubric.context())["in_channels"] == 50  # type: ignore[attr-defined]
+    assert q3.reference_answer(rubric.context()) == 1_153_840 // 2
