@@ -203,8 +203,9 @@ def _from_answers_file(path: Path) -> Submission:
     try:
         if path.suffix.lower() not in ANSWER_SUFFIXES:
             raise SubmissionError(f"{path.name} is not an answers file ({', '.join(ANSWER_NAMES)})")
+        answers = _read_answers_file(path)  # checks it is a regular file of a sane size first
         sub.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        _set_answers(sub, _read_answers_file(path))
+        _set_answers(sub, answers)
     except (SubmissionError, OSError) as err:
         sub.error = str(err)
     return sub

@@ -35,7 +35,8 @@ class Relative(_Mode):
     atol: float = Field(0.0, ge=0)
 
     def accepts(self, got: Real, expected: Real) -> bool:
-        return abs(float(got) - float(expected)) <= self.rtol * abs(float(expected)) + self.atol
+        expected = Fraction(expected)
+        return abs(Fraction(got) - expected) <= Fraction(self.rtol) * abs(expected) + Fraction(self.atol)
 
     def describe(self) -> str:
         return f"within a relative tolerance of {self.rtol:g}"
@@ -48,7 +49,7 @@ class Absolute(_Mode):
     atol: float = Field(ge=0)
 
     def accepts(self, got: Real, expected: Real) -> bool:
-        return abs(float(got) - float(expected)) <= self.atol
+        return abs(Fraction(got) - Fraction(expected)) <= Fraction(self.atol)
 
     def describe(self) -> str:
         return f"within ±{self.atol:g}"
@@ -64,7 +65,8 @@ class SignificantFigures(_Mode):
         if expected == 0:
             return got == 0
         magnitude = math.floor(math.log10(abs(float(expected))))
-        return abs(float(got) - float(expected)) <= 0.5 * 10.0 ** (magnitude - self.digits + 1)
+        slack = Fraction(1, 2) * Fraction(10) ** (magnitude - self.digits + 1)
+        return abs(Fraction(got) - Fraction(expected)) <= slack
 
     def describe(self) -> str:
         return f"to {self.digits} significant figures"

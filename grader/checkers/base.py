@@ -222,8 +222,8 @@ class ComparedQuestion(QuestionBase, Generic[T]):
             return Verdict(Status.INVALID, feedback=str(err), answer=shorten(raw))
         expected = self.expected_value(ctx)
         verdict = self._judge(got, expected, ctx)
-        verdict.answer = self.show(got)
-        verdict.expected = self.show(expected)
+        verdict.answer = shorten(self.show(got), 2000)
+        verdict.expected = shorten(self.show(expected), 2000)
         return verdict
 
     def _judge(self, got: T, expected: T, ctx: GradingContext) -> Verdict:
@@ -247,7 +247,7 @@ class ComparedQuestion(QuestionBase, Generic[T]):
                 if (alt_slip := self.near_miss(got, self.alternative_value(alt, ctx))) is not None:
                     slip = f"{alt_slip}, on top of a known mistake: {alt.feedback}"
                     break
-        text = f"your answer {self.show(got)} is not correct"
+        text = f"your answer {shorten(self.show(got))} is not correct"
         if slip:
             text += f"; it looks like {slip}"
         if self.reveal_answer or (self.reveal_answer is None and ctx.reveal_answers):
