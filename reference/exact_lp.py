@@ -63,7 +63,9 @@ class _Tableau:
     """Constraint rows, then the phase-one and phase-two objective rows; the last column is the
     right-hand side. Real entries are `entry / d`; `d` stays positive."""
 
-    def __init__(self, rows: list[list[int]], basis: list[int], width: int, artificial_from: int) -> None:
+    def __init__(
+        self, rows: list[list[int]], basis: list[int], width: int, artificial_from: int
+    ) -> None:
         self.rows = rows
         self.basis = basis
         self.width = width  # number of variable columns (the rhs is column `width`)
@@ -72,8 +74,11 @@ class _Tableau:
 
     @classmethod
     def build(
-        cls, columns: list[tuple[int, int]], rows: Sequence[Sequence[Rational]],
-        rhs: Sequence[Rational], c: Sequence[Rational],
+        cls,
+        columns: list[tuple[int, int]],
+        rows: Sequence[Sequence[Rational]],
+        rhs: Sequence[Rational],
+        c: Sequence[Rational],
     ) -> _Tableau:
         m, k = len(rows), len(columns)
         negative = [i for i in range(m) if Fraction(rhs[i]) < 0]

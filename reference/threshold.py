@@ -30,7 +30,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from reference.exact_lp import LPResult, maximize
 from reference.registry import reference
@@ -43,25 +43,35 @@ DEFAULT_MAX_LINEAR_PROGRAMS = 20_000
 DESIGN_FUNCTION = "threshold_network_design"
 
 MistakeKind = Literal[
-    "always_fires", "never_fires", "accepts_outside", "misses_inside",
-    "accepts_near_boundary", "accepts_boundary", "misses_near_boundary",
+    "always_fires",
+    "never_fires",
+    "accepts_outside",
+    "misses_inside",
+    "accepts_near_boundary",
+    "accepts_boundary",
+    "misses_near_boundary",
 ]
 MISTAKE_KINDS: tuple[MistakeKind, ...] = (
-    "always_fires", "never_fires", "accepts_outside", "misses_inside",
-    "accepts_near_boundary", "accepts_boundary", "misses_near_boundary",
+    "always_fires",
+    "never_fires",
+    "accepts_outside",
+    "misses_inside",
+    "accepts_near_boundary",
+    "accepts_boundary",
+    "misses_near_boundary",
 )
 MISTAKE_DESCRIPTIONS: dict[MistakeKind, str] = {
     "always_fires": "the network outputs 1 for every input",
     "never_fires": "the network outputs 0 for every input",
     "accepts_outside": "the network outputs 1 on inputs arbitrarily far outside the target "
-                       "(e.g. a violated condition still lets it fire)",
+    "(e.g. a violated condition still lets it fire)",
     "misses_inside": "the network outputs 0 on inputs arbitrarily deep inside the target",
     "accepts_near_boundary": "the network outputs 1 on inputs just outside the target, within a "
-                             "margin of its boundary (e.g. small violations let it fire)",
+    "margin of its boundary (e.g. small violations let it fire)",
     "accepts_boundary": "the network outputs 1 on the target's boundary only "
-                        "(e.g. ties counted as satisfying a strict inequality)",
+    "(e.g. ties counted as satisfying a strict inequality)",
     "misses_near_boundary": "the network outputs 0 on target inputs within a margin of the "
-                            "boundary (e.g. a margin that misses small gaps) and is right deeper inside",
+    "boundary (e.g. a margin that misses small gaps) and is right deeper inside",
 }
 
 
@@ -93,7 +103,7 @@ def exact_number(value: Any) -> Fraction:
 def _terminating_digits(value: Fraction, limit: int = 12) -> int | None:
     """The number of decimals that write `value` exactly, if at most `limit`."""
     for digits in range(limit + 1):
-        if (value.denominator and 10**digits % value.denominator == 0):
+        if value.denominator and 10**digits % value.denominator == 0:
             return digits
     return None
 
@@ -116,7 +126,10 @@ def plain_number(value: Fraction) -> int | float | str:
     if value.denominator == 1:
         return value.numerator
     digits = _terminating_digits(value, 9)
-    if digits is not None and len(str(abs(value.numerator * 10**digits // value.denominator))) <= 15:
+    if (
+        digits is not None
+        and len(str(abs(value.numerator * 10**digits // value.denominator))) <= 15
+    ):
         return float(format_exact(value))
     return f"{value.numerator}/{value.denominator}"
 
@@ -196,8 +209,10 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise ValueError(f"cannot read {text!r} at {text[pos:].strip()!r}: use x1..xn, numbers, "
-                             "+ - * / and one of < <= > >=")
+            raise ValueError(
+                f"cannot read {text!r} at {text[pos:].strip()!r}: use x1..xn, numbers, "
+                "+ - * / and one of < <= > >="
+            )
         kind = next(k for k in ("num", "var", "cmp", "op") if match.group(k) is not None)
         value = match.group("idx") if kind == "var" else match.group(kind)
         tokens.append((kind, _CANONICAL_CMP.get(value, value).replace("−", "-")))
@@ -205,7 +220,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def _linear(tokens: list[tuple[str, str]], inputs: int, text: str) -> tuple[list[Fraction], Fraction]:
+def _linear(
+    tokens: list[tuple[str, str]], inputs: int, text: str
+) -> tuple[list[Fraction], Fraction]:
     """Coefficients and constant of a linear expression given as tokens."""
     if not tokens:
         raise ValueError(f"{text!r} has an empty side")
@@ -227,14 +244,20 @@ def _linear(tokens: list[tuple[str, str]], inputs: int, text: str) -> tuple[list
     return coeffs, constant
 
 
-def _term(tokens: list[tuple[str, str]], i: int, inputs: int, text: str) -> tuple[Fraction, int | None, int]:
+def _term(
+    tokens: list[tuple[str, str]], i: int, inputs: int, text: str
+) -> tuple[Fraction, int | None, int]:
     """A product of numbers and at most one variable, with divisions by numbers."""
     factor, var, expect_factor = Fraction(1), None, True
     while i < len(tokens):
         kind, value = tokens[i]
         if kind == "op" and value in "*/" and not expect_factor:
             if value == "/":
-                if i + 1 >= len(tokens) or tokens[i + 1][0] != "num" or Fraction(tokens[i + 1][1]) == 0:
+                if (
+                    i + 1 >= len(tokens)
+                    or tokens[i + 1][0] != "num"
+                    or Fraction(tokens[i + 1][1]) == 0
+                ):
                     raise ValueError(f"cannot read {text!r}: divide only by a non-zero number")
                 factor /= Fraction(tokens[i + 1][1])
                 i += 2
@@ -249,7 +272,9 @@ def _term(tokens: list[tuple[str, str]], i: int, inputs: int, text: str) -> tupl
             if not 1 <= index <= inputs:
                 raise ValueError(f"{text!r} names x{index}, but the inputs are x1..x{inputs}")
             if var is not None:
-                raise ValueError(f"{text!r} multiplies two variables: only linear inequalities are allowed")
+                raise ValueError(
+                    f"{text!r} multiplies two variables: only linear inequalities are allowed"
+                )
             var = index - 1
         else:
             break
@@ -260,7 +285,9 @@ def _term(tokens: list[tuple[str, str]], i: int, inputs: int, text: str) -> tupl
     return factor, var, i
 
 
-def _halfspace(lhs: tuple[list[Fraction], Fraction], op: str, rhs: tuple[list[Fraction], Fraction]) -> Halfspace:
+def _halfspace(
+    lhs: tuple[list[Fraction], Fraction], op: str, rhs: tuple[list[Fraction], Fraction]
+) -> Halfspace:
     """lhs op rhs as a half-space a·x (<|<=) b."""
     a = [left - right for left, right in zip(lhs[0], rhs[0], strict=True)]
     c = lhs[1] - rhs[1]  # a·x + c op 0
@@ -309,7 +336,9 @@ def _render_linear(coeffs: Sequence[Fraction]) -> str:
             continue
         size = "" if abs(coef) == 1 else f"{format_exact(abs(coef))}*"
         sign = "-" if coef < 0 else "+"
-        parts.append(f"{sign} {size}x{index}" if parts else f"{'-' if coef < 0 else ''}{size}x{index}")
+        parts.append(
+            f"{sign} {size}x{index}" if parts else f"{'-' if coef < 0 else ''}{size}x{index}"
+        )
     return " ".join(parts) or "0"
 
 
@@ -322,7 +351,9 @@ class InequalityData(_Strict):
 
     def relation(self, inputs: int) -> _Relation:
         if len(self.coefficients) != inputs:
-            raise ValueError(f"coefficients has {len(self.coefficients)} entries; the inputs are x1..x{inputs}")
+            raise ValueError(
+                f"coefficients has {len(self.coefficients)} entries; the inputs are x1..x{inputs}"
+            )
         coeffs = [exact_number(v) for v in self.coefficients]
         rhs = exact_number(self.rhs)
         h = _halfspace((coeffs, Fraction(0)), self.op, ([Fraction(0)] * inputs, rhs))
@@ -356,7 +387,9 @@ class TargetSpec(_Strict):
         if self.all_of is not None:
             groups = [list(self.all_of)]
         else:
-            groups = [list(g.all_of) if isinstance(g, Conjunction) else [g] for g in self.any_of or []]
+            groups = [
+                list(g.all_of) if isinstance(g, Conjunction) else [g] for g in self.any_of or []
+            ]
         relations = [[_relation(item, inputs) for item in group] for group in groups]
         conjunctions = tuple(tuple(h for r in group for h in r.halfspaces) for group in relations)
         texts = [_conjunction_text(group) for group in relations]
@@ -383,8 +416,12 @@ def _conjunction_text(relations: list[_Relation]) -> str:
     merged: list[_Relation] = []
     for r in relations:
         last = merged[-1] if merged else None
-        if (last is not None and last.sides[-1] == r.sides[0]
-                and _direction(last.ops) is not None and _direction(last.ops) == _direction(r.ops)):
+        if (
+            last is not None
+            and last.sides[-1] == r.sides[0]
+            and _direction(last.ops) is not None
+            and _direction(last.ops) == _direction(r.ops)
+        ):
             merged[-1] = _Relation(last.sides + r.sides[1:], last.ops + r.ops)
         else:
             merged.append(_Relation(list(r.sides), list(r.ops)))
@@ -425,7 +462,9 @@ class ThresholdNetwork:
         )
 
     def output_of_pattern(self, pattern: Sequence[int]) -> int:
-        return self.fires(sum((w * h for w, h in zip(self.w2, pattern, strict=True)), Fraction(0)) + self.b2)
+        return self.fires(
+            sum((w * h for w, h in zip(self.w2, pattern, strict=True)), Fraction(0)) + self.b2
+        )
 
     def output(self, x: Sequence[Fraction]) -> int:
         return self.output_of_pattern(self.hidden(x))
@@ -458,13 +497,17 @@ class ThresholdNetworkParams(_Strict):
     inputs: int = Field(ge=1, le=MAX_INPUTS, description="number of inputs x1..xn")
     hidden_units: int = Field(ge=1, le=MAX_HIDDEN, description="hidden units of the answer")
     threshold: Threshold = Field(
-        "ge", description="σ(z) = 1 if z >= 0 ('ge', the usual sheet) or if z > 0 ('gt'), both layers")
+        "ge",
+        description="σ(z) = 1 if z >= 0 ('ge', the usual sheet) or if z > 0 ('gt'), both layers",
+    )
     target: TargetSpec = Field(description="where the output must be 1")
 
-    @model_validator(mode="after")
-    def _target_compiles(self) -> ThresholdNetworkParams:
-        self.compiled_target()
-        return self
+    @field_validator("target")
+    @classmethod
+    def _target_compiles(cls, target: TargetSpec, info: ValidationInfo) -> TargetSpec:
+        if "inputs" in info.data:
+            target.compile(info.data["inputs"])
+        return target
 
     def compiled_target(self) -> Target:
         return self.target.compile(self.inputs)
@@ -483,7 +526,8 @@ def construct_design(p: ThresholdNetworkParams) -> ThresholdNetwork:
     if len(units) > p.hidden_units:
         raise DesignError(
             f"the constructed design needs one hidden unit per inequality, {len(units)}, but the "
-            f"question declares {p.hidden_units} hidden units")
+            f"question declares {p.hidden_units} hidden units"
+        )
     rows: list[tuple[Fraction, ...]] = []
     biases: list[Fraction] = []
     weights: list[Fraction] = []
@@ -512,7 +556,8 @@ def _design_units(target: Target) -> tuple[tuple[Halfspace, ...], Literal["all",
     raise DesignError(
         "no reference design is constructed for a union of conjunctions with several inequalities "
         "each (one hidden layer cannot always express it); state the target as one conjunction or "
-        "a union of single inequalities")
+        "a union of single inequalities"
+    )
 
 
 @reference(DESIGN_FUNCTION, ThresholdNetworkParams)
@@ -537,18 +582,20 @@ def work_bound(hidden_units: int, target: Target) -> int:
     per_firing = 2 * choice_nodes + choice_leaves + count
     per_pattern = max(per_firing, 2 * count)
     counterexamples = 2 * 4
-    return 2 ** (hidden_units + 1) + 2**hidden_units * per_pattern + count + counterexamples
+    return int(2 ** (hidden_units + 1) + 2**hidden_units * per_pattern + count + counterexamples)
 
 
 def too_large_message(hidden_units: int, target: Target, limit: int) -> str | None:
     bound = work_bound(hidden_units, target)
     if bound <= limit:
         return None
-    return (f"too large for exact verification: up to {bound:,} linear programs "
-            f"({2**hidden_units:,} activation patterns of {hidden_units} hidden units, each checked "
-            f"against {len(target.conjunctions)} target conjunction(s)), more than "
-            f"max_linear_programs = {limit:,}; use fewer hidden units or a simpler target, or "
-            "raise max_linear_programs (each takes about a millisecond)")
+    return (
+        f"too large for exact verification: up to {bound:,} linear programs "
+        f"({2**hidden_units:,} activation patterns of {hidden_units} hidden units, each checked "
+        f"against {len(target.conjunctions)} target conjunction(s)), more than "
+        f"max_linear_programs = {limit:,}; use fewer hidden units or a simpler target, or "
+        "raise max_linear_programs (each takes about a millisecond)"
+    )
 
 
 @dataclass(frozen=True)
@@ -580,7 +627,9 @@ class _Piece:
 
     pattern: tuple[int, ...]
     constraints: tuple[Halfspace, ...]
-    chosen: tuple[Halfspace, ...]  # the target conditions that place it (violated ones, or a conjunction)
+    chosen: tuple[
+        Halfspace, ...
+    ]  # the target conditions that place it (violated ones, or a conjunction)
     preferred: tuple[Halfspace, ...] = ()  # other target inequalities a readable point should keep
 
 
@@ -589,11 +638,17 @@ class _Budget:
         self.limit = limit
         self.used = 0
 
-    def maximize(self, c: list[Fraction], rows: list[list[Fraction]], rhs: list[Fraction],
-                 nonnegative: list[bool] | None = None) -> LPResult:
+    def maximize(
+        self,
+        c: list[Fraction],
+        rows: list[list[Fraction]],
+        rhs: list[Fraction],
+        nonnegative: list[bool] | None = None,
+    ) -> LPResult:
         if self.used >= self.limit:
             raise VerificationTooLarge(
-                f"too large for exact verification: more than {self.limit:,} linear programs")
+                f"too large for exact verification: more than {self.limit:,} linear programs"
+            )
         self.used += 1
         return maximize(c, rows, rhs, nonnegative)
 
@@ -612,7 +667,7 @@ class _Search:
         live = []
         for h in constraints:
             if h.constant:
-                if not (0 < h.b if h.strict else 0 <= h.b):
+                if not (h.b > 0 if h.strict else h.b >= 0):
                     return None
             else:
                 live.append(h)
@@ -665,9 +720,12 @@ class _Search:
                 children.append((fired, region if h.constant else (*region, h), h))
             silent, firing = children
             # the region is feasible, so if one side is empty the other is the whole region
-            silent_ok = _constant_holds(silent[2]) if silent[2].constant else self.feasible(silent[1])
+            silent_ok = (
+                _constant_holds(silent[2]) if silent[2].constant else self.feasible(silent[1])
+            )
             firing_ok = not silent_ok or (
-                _constant_holds(firing[2]) if firing[2].constant else self.feasible(firing[1]))
+                _constant_holds(firing[2]) if firing[2].constant else self.feasible(firing[1])
+            )
             for (fired, child_region, _), ok in ((silent, silent_ok), (firing, firing_ok)):
                 if ok:
                     visit(unit + 1, (*pattern, fired), child_region)
@@ -676,7 +734,9 @@ class _Search:
         return leaves
 
     def outside(
-        self, region: tuple[Halfspace, ...], conjunctions: Sequence[tuple[Halfspace, ...]],
+        self,
+        region: tuple[Halfspace, ...],
+        conjunctions: Sequence[tuple[Halfspace, ...]],
         negate: Callable[[Halfspace], Halfspace],
         originals: Sequence[tuple[Halfspace, ...]] | None = None,
     ) -> list[tuple[tuple[Halfspace, ...], tuple[Halfspace, ...], tuple[Halfspace, ...]]]:
@@ -686,8 +746,12 @@ class _Search:
         stated = conjunctions if originals is None else originals
         found: list[tuple[tuple[Halfspace, ...], tuple[Halfspace, ...], tuple[Halfspace, ...]]] = []
 
-        def visit(j: int, cons: tuple[Halfspace, ...], chosen: tuple[Halfspace, ...],
-                  others: tuple[Halfspace, ...]) -> None:
+        def visit(
+            j: int,
+            cons: tuple[Halfspace, ...],
+            chosen: tuple[Halfspace, ...],
+            others: tuple[Halfspace, ...],
+        ) -> None:
             if j == len(conjunctions):
                 found.append((cons, chosen, others))
                 return
@@ -695,7 +759,7 @@ class _Search:
                 g = negate(h)
                 extended = (*cons, g)
                 if self.feasible(extended):
-                    rest = stated[j][:k] + stated[j][k + 1:]
+                    rest = stated[j][:k] + stated[j][k + 1 :]
                     visit(j + 1, extended, (*chosen, g), (*others, *rest))
 
         visit(0, region, (), ())
@@ -712,7 +776,7 @@ class _Search:
 
 
 def _constant_holds(h: Halfspace) -> bool:
-    return 0 < h.b if h.strict else 0 <= h.b
+    return h.b > 0 if h.strict else h.b >= 0
 
 
 def verify(
@@ -730,7 +794,9 @@ def verify(
     false_neg: list[_Piece] = []
     for pattern, region in leaves:
         if net.output_of_pattern(pattern):
-            for cons, chosen, others in search.outside(region, target.conjunctions, Halfspace.negation):
+            for cons, chosen, others in search.outside(
+                region, target.conjunctions, Halfspace.negation
+            ):
                 false_pos.append(_Piece(pattern, cons, chosen, others))
         else:
             for conj in target.conjunctions:
@@ -743,8 +809,10 @@ def verify(
 
 
 def _classify(
-    search: _Search, leaves: list[tuple[tuple[int, ...], tuple[Halfspace, ...]]],
-    false_pos: list[_Piece], false_neg: list[_Piece],
+    search: _Search,
+    leaves: list[tuple[tuple[int, ...], tuple[Halfspace, ...]]],
+    false_pos: list[_Piece],
+    false_neg: list[_Piece],
 ) -> tuple[Counterexample, ...]:
     net = search.net
     firing = [(p, r) for p, r in leaves if net.output_of_pattern(p)]
@@ -755,7 +823,9 @@ def _classify(
     if false_neg:
         kind, piece = _classify_false_negatives(search, firing, false_neg)
         found["never_fires" if not firing else kind] = piece
-    return tuple(_counterexample(search, kind, found[kind]) for kind in MISTAKE_KINDS if kind in found)
+    return tuple(
+        _counterexample(search, kind, found[kind]) for kind in MISTAKE_KINDS if kind in found
+    )
 
 
 def _classify_false_positives(search: _Search, pieces: list[_Piece]) -> tuple[MistakeKind, _Piece]:
@@ -779,14 +849,19 @@ def _classify_false_positives(search: _Search, pieces: list[_Piece]) -> tuple[Mi
 
 
 def _classify_false_negatives(
-    search: _Search, firing: list[tuple[tuple[int, ...], tuple[Halfspace, ...]]], pieces: list[_Piece],
+    search: _Search,
+    firing: list[tuple[tuple[int, ...], tuple[Halfspace, ...]]],
+    pieces: list[_Piece],
 ) -> tuple[MistakeKind, _Piece]:
     """Missed arbitrarily deep inside the target, or only within a margin of its boundary?"""
     for piece in pieces:
         if search.has_direction(piece.constraints, piece.chosen):
             return "misses_inside", piece
     fires_inside = any(
-        search.feasible((*region, *conj)) for _, region in firing for conj in search.target.conjunctions)
+        search.feasible((*region, *conj))
+        for _, region in firing
+        for conj in search.target.conjunctions
+    )
     return ("misses_near_boundary" if fires_inside else "misses_inside"), pieces[0]
 
 
@@ -795,7 +870,11 @@ SIMPLE_DENOMINATORS = (1, 2, 4, 5, 10, 20, 100, 1000, 2000, 10**4, 10**5, 10**6)
 
 def _readable_point(search: _Search, piece: _Piece) -> Point:
     """A small, simple point of the piece, preferring one that breaks only the chosen conditions."""
-    attempts = [piece.constraints + piece.preferred, piece.constraints] if piece.preferred else [piece.constraints]
+    attempts = (
+        [piece.constraints + piece.preferred, piece.constraints]
+        if piece.preferred
+        else [piece.constraints]
+    )
     for constraints in attempts:
         found = search.max_slack(constraints)
         if found is None:

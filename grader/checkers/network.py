@@ -66,7 +66,9 @@ class NetworkArrays(RubricModel):
     def _distinct(self) -> NetworkArrays:
         names = [_normal_name(getattr(self, role)) for role in ROLES]
         if len(set(names)) != len(names) or not all(names):
-            raise ValueError("the four array names must be non-empty and differ (ignoring case and _^())")
+            raise ValueError(
+                "the four array names must be non-empty and differ (ignoring case and _^())"
+            )
         return self
 
     def name(self, role: Role) -> str:
@@ -94,7 +96,13 @@ def _shape_text(shape: Shape) -> str:
 
 
 def _brief(shape: Shape) -> str:
-    return "a number" if not shape else f"{shape[0]} numbers" if len(shape) == 1 else f"{shape[0]}×{shape[1]}"
+    return (
+        "a number"
+        if not shape
+        else f"{shape[0]} numbers"
+        if len(shape) == 1
+        else f"{shape[0]}×{shape[1]}"
+    )
 
 
 def _shown(value: Any) -> str:
@@ -126,12 +134,16 @@ def _matrix(value: Any, name: str, rows: int, cols: int) -> tuple[tuple[Fraction
         raise AnswerParseError(f"{name} should be {expected}, not {_shown(value)}")
     lengths = [len(r) for r in value]
     if len(value) != rows or any(n != cols for n in lengths):
-        extra = " (one row per hidden unit)" if len(value) == cols and set(lengths) == {rows} else ""
+        extra = (
+            " (one row per hidden unit)" if len(value) == cols and set(lengths) == {rows} else ""
+        )
         raise AnswerParseError(
             f"{name} should be {expected}{extra}; yours has {len(value)} rows of lengths "
-            f"{', '.join(map(str, lengths)) or 'none'}")
+            f"{', '.join(map(str, lengths)) or 'none'}"
+        )
     return tuple(
-        tuple(_entry(v, f"{name}[{i + 1}][{j + 1}]") for j, v in enumerate(row)) for i, row in enumerate(value)
+        tuple(_entry(v, f"{name}[{i + 1}][{j + 1}]") for j, v in enumerate(row))
+        for i, row in enumerate(value)
     )
 
 
@@ -143,13 +155,16 @@ def _scalar(value: Any, name: str) -> Fraction:
     return _entry(value, name)
 
 
-def read_network(raw: Any, arrays: NetworkArrays, inputs: int, hidden: int, threshold: Any) -> ThresholdNetwork:
+def read_network(
+    raw: Any, arrays: NetworkArrays, inputs: int, hidden: int, threshold: Any
+) -> ThresholdNetwork:
     """The student's network; `AnswerParseError` lists every array that cannot be read."""
     layout = ", ".join(f"{arrays.name(r)}: {_brief(s)}" for r, s in _shapes(inputs, hidden).items())
     if not isinstance(raw, dict):
         raise AnswerParseError(
             f"your answer should be a mapping of the arrays ({layout}), like "
-            f"{{{arrays.hidden_weights}: [[...], ...], {arrays.hidden_bias}: [...], ...}}")
+            f"{{{arrays.hidden_weights}: [[...], ...], {arrays.hidden_bias}: [...], ...}}"
+        )
     found, problems = _match_names(raw, arrays)
     values: dict[Role, Any] = {}
     for role, shape in _shapes(inputs, hidden).items():
@@ -162,14 +177,25 @@ def read_network(raw: Any, arrays: NetworkArrays, inputs: int, hidden: int, thre
         except AnswerParseError as err:
             problems.append(str(err))
     if problems:
-        raise AnswerParseError("your answer cannot be read: " + "; ".join(problems) + f" (give {layout})")
-    return ThresholdNetwork(values["hidden_weights"], values["hidden_bias"], values["output_weights"],
-                            values["output_bias"], threshold)
+        raise AnswerParseError(
+            "your answer cannot be read: " + "; ".join(problems) + f" (give {layout})"
+        )
+    return ThresholdNetwork(
+        values["hidden_weights"],
+        values["hidden_bias"],
+        values["output_weights"],
+        values["output_bias"],
+        threshold,
+    )
 
 
 def _shapes(inputs: int, hidden: int) -> dict[Role, Shape]:
-    return {"hidden_weights": (hidden, inputs), "hidden_bias": (hidden,),
-            "output_weights": (hidden,), "output_bias": ()}
+    return {
+        "hidden_weights": (hidden, inputs),
+        "hidden_bias": (hidden,),
+        "output_weights": (hidden,),
+        "output_bias": (),
+    }
 
 
 def _read_role(value: Any, name: str, shape: Shape) -> Any:
@@ -190,7 +216,9 @@ def _match_names(raw: dict[Any, Any], arrays: NetworkArrays) -> tuple[dict[Role,
         text = str(key).strip()
         role = exact.get(text) or by_normal.get(_normal_name(text))
         if role is None:
-            problems.append(f"it has {shorten(text, 30)!r}, which is not one of the arrays asked for")
+            problems.append(
+                f"it has {shorten(text, 30)!r}, which is not one of the arrays asked for"
+            )
         elif role in found:
             problems.append(f"{arrays.name(role)} is given twice (as {shorten(text, 30)!r} too)")
         else:
@@ -202,13 +230,17 @@ def show_network(net: ThresholdNetwork, arrays: NetworkArrays) -> str:
     def vec(values: tuple[Fraction, ...]) -> str:
         return "[" + ", ".join(format_exact(v) for v in values) + "]"
 
-    return (f"{arrays.hidden_weights} = [{', '.join(vec(r) for r in net.W1)}], "
-            f"{arrays.hidden_bias} = {vec(net.b1)}, {arrays.output_weights} = {vec(net.w2)}, "
-            f"{arrays.output_bias} = {format_exact(net.b2)}")
+    return (
+        f"{arrays.hidden_weights} = [{', '.join(vec(r) for r in net.W1)}], "
+        f"{arrays.hidden_bias} = {vec(net.b1)}, {arrays.output_weights} = {vec(net.w2)}, "
+        f"{arrays.output_bias} = {format_exact(net.b2)}"
+    )
 
 
 def network_data(net: ThresholdNetwork, arrays: NetworkArrays) -> dict[str, Any]:
-    return {arrays.name(role): value for role, value in zip(ROLES, net.as_data().values(), strict=True)}
+    return {
+        arrays.name(role): value for role, value in zip(ROLES, net.as_data().values(), strict=True)
+    }
 
 
 def _describe(finding: Counterexample, target: Target) -> str:
@@ -216,19 +248,24 @@ def _describe(finding: Counterexample, target: Target) -> str:
     fired = [str(i + 1) for i, h in enumerate(finding.hidden) if h]
     units = f"hidden units fired: {', '.join(fired)}" if fired else "no hidden unit fired"
     holds = "holds" if finding.target_output else "does not hold"
-    return (f"at x = ({x}) your network outputs {finding.network_output} ({units}), but "
-            f"{target.text} {holds} there, so the output should be {finding.target_output}")
+    return (
+        f"at x = ({x}) your network outputs {finding.network_output} ({units}), but "
+        f"{target.text} {holds} there, so the output should be {finding.target_output}"
+    )
 
 
 class ThresholdNetworkQuestion(QuestionBase):
     kind: Literal["threshold_network"] = "threshold_network"
     reference: ReferenceSpec = Field(
-        description=f"function {DESIGN_FUNCTION!r}; params: inputs, hidden_units, threshold, target")
-    arrays: NetworkArrays = Field(default_factory=NetworkArrays)  # type: ignore[arg-type]
+        description=f"function {DESIGN_FUNCTION!r}; params: inputs, hidden_units, threshold, target"
+    )
+    arrays: NetworkArrays = Field(default_factory=NetworkArrays)
     known_mistakes: list[NetworkMistake] = Field(
-        default_factory=list, description="feedback (and credit) for kinds of disagreement")
+        default_factory=list, description="feedback (and credit) for kinds of disagreement"
+    )
     max_linear_programs: int = Field(
-        DEFAULT_MAX_LINEAR_PROGRAMS, ge=1, description="bound on the exact verification's work")
+        DEFAULT_MAX_LINEAR_PROGRAMS, ge=1, description="bound on the exact verification's work"
+    )
 
     answer_hint = "a mapping of arrays, e.g. {W1: [[...], ...], b1: [...], w2: [...], b2: 0.5}"
 
@@ -246,24 +283,41 @@ class ThresholdNetworkQuestion(QuestionBase):
 
     def rubric_problems(self, compute: bool) -> list[str]:
         if self.reference.function != DESIGN_FUNCTION:
-            return [f"field reference.function: a threshold_network question uses {DESIGN_FUNCTION!r}"]
+            return [
+                f"field reference.function: a threshold_network question uses {DESIGN_FUNCTION!r}"
+            ]
         try:
             params = ThresholdNetworkParams.model_validate(self.reference.params)
         except ValidationError as err:
-            return [f"field reference.params.{'.'.join(map(str, e['loc'])) or '(all)'}: {e['msg']}"
-                    for e in err.errors()]
+            return [
+                f"field reference.params.{'.'.join(map(str, e['loc'])) or '(all)'}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
+                for e in err.errors()
+            ]
         target = params.compiled_target()
-        problems = [f"field max_linear_programs: {m}" for m in
-                    [too_large_message(params.hidden_units, target, self.max_linear_programs)] if m]
+        problems = [
+            f"field max_linear_programs: {m}"
+            for m in [too_large_message(params.hidden_units, target, self.max_linear_programs)]
+            if m
+        ]
         kinds = [m.when for m in self.known_mistakes]
-        problems += [f"field known_mistakes: two entries for {k!r}" for k in sorted(set(kinds))
-                     if kinds.count(k) > 1]
+        problems += [
+            f"field known_mistakes: two entries for {k!r}"
+            for k in sorted(set(kinds))
+            if kinds.count(k) > 1
+        ]
         try:
             design = construct_design(params)
         except DesignError as err:
             return [*problems, f"field reference.params.target: {err}"]
-        if compute and not problems and not verify(design, target, self.max_linear_programs).correct:
-            problems.append("field reference.params: the constructed design fails its own target (a bug)")
+        if (
+            compute
+            and not problems
+            and not verify(design, target, self.max_linear_programs).correct
+        ):
+            problems.append(
+                "field reference.params: the constructed design fails its own target (a bug)"
+            )
         return problems
 
     # -- grading --------------------------------------------------------------------------------
@@ -273,15 +327,20 @@ class ThresholdNetworkQuestion(QuestionBase):
             return Verdict(Status.MISSING, feedback="no answer was given")
         params = self.params(ctx)
         try:
-            net = read_network(raw, self.arrays, params.inputs, params.hidden_units, params.threshold)
+            net = read_network(
+                raw, self.arrays, params.inputs, params.hidden_units, params.threshold
+            )
         except AnswerParseError as err:
             return Verdict(Status.INVALID, feedback=str(err), answer=shorten(raw))
         target = params.compiled_target()
         try:
             result = verify(net, target, self.max_linear_programs)
         except VerificationTooLarge as err:
-            return Verdict(Status.ERROR, feedback=f"the grader cannot check this answer exactly ({err}); "
-                                                  "please tell your instructor")
+            return Verdict(
+                Status.ERROR,
+                feedback=f"the grader cannot check this answer exactly ({err}); "
+                "please tell your instructor",
+            )
         verdict = self._judge(result, target)
         verdict.answer = show_network(net, self.arrays)
         verdict.expected = self._expected(ctx)
@@ -296,23 +355,33 @@ class ThresholdNetworkQuestion(QuestionBase):
     def _judge(self, result: Verification, target: Target) -> Verdict:
         work = {"activation_patterns": result.patterns, "linear_programs": result.linear_programs}
         if result.correct:
-            return Verdict(Status.CORRECT, 1.0,
-                           f"your answer is correct: the network outputs 1 exactly when {target.text}, "
-                           f"checked exactly over all real inputs ({result.patterns} activation patterns)",
-                           details=work)
+            return Verdict(
+                Status.CORRECT,
+                1.0,
+                f"your answer is correct: the network outputs 1 exactly when {target.text}, "
+                f"checked exactly over all real inputs ({result.patterns} activation patterns)",
+                details=work,
+            )
         sentences: list[str] = []
         credits: list[float] = []
         names: list[str] = []
         for finding in result.findings:
             rubric_mistake = next((m for m in self.known_mistakes if m.when == finding.kind), None)
-            explanation = rubric_mistake.feedback if rubric_mistake else MISTAKE_DESCRIPTIONS[finding.kind]
+            explanation = (
+                rubric_mistake.feedback if rubric_mistake else MISTAKE_DESCRIPTIONS[finding.kind]
+            )
             sentences.append(f"{_describe(finding, target)}: {explanation}")
             credits.append((rubric_mistake.credit or 0.0) if rubric_mistake else 0.0)
             names.append(rubric_mistake.name if rubric_mistake else finding.kind)
         credit = min(credits)
-        status = Status.CORRECT if credit >= 1 else Status.PARTIAL if credit > 0 else Status.INCORRECT
-        details = {**work, "mistakes": [f.kind for f in result.findings],
-                   "counterexamples": [_finding_data(f) for f in result.findings]}
+        status = (
+            Status.CORRECT if credit >= 1 else Status.PARTIAL if credit > 0 else Status.INCORRECT
+        )
+        details = {
+            **work,
+            "mistakes": [f.kind for f in result.findings],
+            "counterexamples": [_finding_data(f) for f in result.findings],
+        }
         feedback = "your answer is not correct: " + "; also, ".join(sentences)
         return Verdict(status, credit, feedback, mistake=", ".join(names), details=details)
 
