@@ -237,12 +237,6 @@ def show_network(net: ThresholdNetwork, arrays: NetworkArrays) -> str:
     )
 
 
-def network_data(net: ThresholdNetwork, arrays: NetworkArrays) -> dict[str, Any]:
-    return {
-        arrays.name(role): value for role, value in zip(ROLES, net.as_data().values(), strict=True)
-    }
-
-
 def _describe(finding: Counterexample, target: Target) -> str:
     x = ", ".join(format_exact(v) for v in finding.x)
     fired = [str(i + 1) for i, h in enumerate(finding.hidden) if h]
@@ -250,7 +244,7 @@ def _describe(finding: Counterexample, target: Target) -> str:
     holds = "holds" if finding.target_output else "does not hold"
     return (
         f"at x = ({x}) your network outputs {finding.network_output} ({units}), but "
-        f"{target.text} {holds} there, so the output should be {finding.target_output}"
+        f"the target {target.text} {holds} there, so the output should be {finding.target_output}"
     )
 
 
