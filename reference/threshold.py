@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -51,15 +51,7 @@ MistakeKind = Literal[
     "accepts_boundary",
     "misses_near_boundary",
 ]
-MISTAKE_KINDS: tuple[MistakeKind, ...] = (
-    "always_fires",
-    "never_fires",
-    "accepts_outside",
-    "misses_inside",
-    "accepts_near_boundary",
-    "accepts_boundary",
-    "misses_near_boundary",
-)
+MISTAKE_KINDS: tuple[MistakeKind, ...] = get_args(MistakeKind)  # also the feedback order
 MISTAKE_DESCRIPTIONS: dict[MistakeKind, str] = {
     "always_fires": "the network outputs 1 for every input",
     "never_fires": "the network outputs 0 for every input",
@@ -103,7 +95,7 @@ def exact_number(value: Any) -> Fraction:
 def _terminating_digits(value: Fraction, limit: int = 12) -> int | None:
     """The number of decimals that write `value` exactly, if at most `limit`."""
     for digits in range(limit + 1):
-        if value.denominator and 10**digits % value.denominator == 0:
+        if 10**digits % value.denominator == 0:
             return digits
     return None
 

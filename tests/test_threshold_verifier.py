@@ -497,3 +497,53 @@ def test_verdict_agrees_with_exact_evaluation(
         assert disagreements == []
     for finding in result.findings:
         assert oracle(net, finding.x)[1] == finding.network_output != int(predicate(finding.x))
+
+
+DESIGN_TARGETS: list[tuple[dict[str, Any], int, Predicate]] = [
+    ({"all_of": ["x1 > x2 > x3 > x4"]}, 4, descending),
+    ({"all_of": ["x1 >= x2", "x3 < 0"]}, 3, lambda x: x[0] >= x[1] and x[2] < 0),
+    (
+        {"any_of": ["x1 - x2 > 1", "x2 - x1 >= 1"]},
+        2,
+        lambda x: abs(x[0] - x[1]) >= 1 and x[0] - x[1] != 1,
+    ),
+    ({"all_of": ["x1 + x2 > 1/2", "x1 + x2 < 3/2"]}, 2, lambda x: F(1, 2) < x[0] + x[1] < F(3, 2)),
+]
+positive = st.fractions(min_value=F(1, 5), max_value=5, max_denominator=7).filter(lambda v: v > 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    which=st.integers(0, len(DESIGN_TARGETS) - 1),
+    threshold=st.sampled_from(cast(list[Threshold], ["ge", "gt"])),
+    scales=st.lists(positive, min_size=4, max_size=4),
+    output_scale=positive,
+    order=st.permutations(range(4)),
+    nudge=st.sampled_from([F(0), F(1, 10**9), F(-1, 10**9), F(1, 3), F(-2)]),
+)
+def test_equivalent_designs_pass_and_nudged_ones_fail(
+    which: int, threshold: Threshold, scales: list[F], output_scale: F, order: list[int], nudge: F
+) -> None:
+    """Rescaling units and reordering them keeps the design correct; moving one hidden bias by any
+    amount, however small, breaks it, and the counterexample shows it."""
+    spec, inputs, predicate = DESIGN_TARGETS[which]
+    p = params(
+        spec, inputs, hidden=len(target_of(spec, inputs).conjunctions[0]) + 1, threshold=threshold
+    )
+    design = construct_design(p)
+    units = [i for i in order if i < len(design.b1)]
+    W1 = [tuple(scales[i] * w for w in design.W1[i]) for i in units]
+    b1 = [scales[i] * design.b1[i] for i in units]
+    real = next(k for k, i in enumerate(units) if any(design.W1[i]))
+    b1[real] += nudge
+    net = ThresholdNetwork(
+        tuple(W1),
+        tuple(b1),
+        tuple(output_scale * design.w2[i] for i in units),
+        output_scale * design.b2,
+        threshold,
+    )
+    result = verify(net, p.compiled_target())
+    assert result.correct == (nudge == 0)
+    for finding in result.findings:
+        assert oracle(net, finding.x)[1] == finding.network_output != int(predicate(finding.x))
