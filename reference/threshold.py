@@ -385,10 +385,7 @@ class TargetSpec(_Strict):
         relations = [[_relation(item, inputs) for item in group] for group in groups]
         conjunctions = tuple(tuple(h for r in group for h in r.halfspaces) for group in relations)
         texts = [_conjunction_text(group) for group in relations]
-        if len(texts) == 1:
-            text = texts[0]
-        else:
-            text = " or ".join(f"({t})" if " and " in t else t for t in texts) or "never"
+        text = texts[0] if len(texts) == 1 else " or ".join(f"({t})" if " and " in t else t for t in texts) or "never"
         return Target(inputs, conjunctions, text)
 
 

@@ -251,18 +251,15 @@ def test_gt_convention_and_other_array_names() -> None:
 
 
 def test_randomised_params_reach_the_verifier() -> None:
-    ctx = GradingContext(
-        submission_root=None,
-        student="s",
-        params_override={"q1": {"target": {"all_of": ["x5 > x4 > x3 > x2 > x1"]}}},
-    )
+    targets = [{"all_of": ["x5 > x4 > x3 > x2 > x1"]}]
+    randomised = question(randomise={"params": {"target": {"dist": "choice", "values": targets}}})
     ascending = answer(
         REFERENCE.replace(
             "W1: [[-1, 1, 0, 0, 0], [0, -1, 1, 0, 0], [0, 0, -1, 1, 0], [0, 0, 0, -1, 1]]",
             "W1: [[1, -1, 0, 0, 0], [0, 1, -1, 0, 0], [0, 0, 1, -1, 0], [0, 0, 0, 1, -1]]",
         )
     )
-    assert question().grade(ascending, ctx).status is Status.CORRECT
+    assert randomised.grade(ascending, CTX).status is Status.CORRECT
     assert question().grade(ascending, CTX).status is Status.INCORRECT
 
 

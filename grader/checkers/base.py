@@ -130,6 +130,7 @@ class QuestionBase(RubricModel, ABC):
     text: str | None = Field(None, description="question text; {name} placeholders take params")
     hidden: bool = Field(False, description="graded, but never shown to the student by `check`")
     reveal_answer: bool | None = Field(None, description="show the reference in feedback")
+    randomise: Randomisation | None = Field(None, description="params drawn per student")
 
     answer_hint: ClassVar[str] = "an answer"
     needs_torch: ClassVar[bool] = False
@@ -169,7 +170,6 @@ class ComparedQuestion(QuestionBase, Generic[T]):
     known_mistakes: list[Alternative] = Field(
         default_factory=list, description="wrong answers students really give (default no credit)"
     )
-    randomise: Randomisation | None = Field(None, description="params drawn per student")
 
     @abstractmethod
     def parse(self, raw: Any) -> T:
