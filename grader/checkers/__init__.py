@@ -9,6 +9,7 @@ from pydantic import Field
 
 from grader.checkers.base import GradingContext, QuestionBase, Verdict
 from grader.checkers.choice import ChoiceQuestion
+from grader.checkers.code import CodeQuestion
 from grader.checkers.edges import EdgeListQuestion
 from grader.checkers.interval import IntervalQuestion
 from grader.checkers.manual import ManualQuestion
@@ -21,7 +22,8 @@ Question = Annotated[
     | ChoiceQuestion
     | IntervalQuestion
     | EdgeListQuestion
-    | ManualQuestion,
+    | ManualQuestion
+    | CodeQuestion,
     Field(discriminator="kind"),
 ]
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import json
+import math
 import os
 import resource
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,6 +75,7 @@ class SandboxResult(BaseModel):
     layer: str = Field("process", description="bwrap, unshare or process")
     uid: int | None = Field(None, description="the unprivileged uid the code ran as (grader is root)")
     seconds: float = 0.0
+    cpu_seconds: float = Field(0.0, description="CPU time of the run, all its processes")
     files: dict[str, bytes] = Field(default_factory=dict, exclude=True,
                                     description="the `collect` files the worker wrote (e.g. .npz)")
 
@@ -172,7 +175,7 @@ def _processes_of(uid: int) -> int:
 
 
 def _rlimits(limits: Limits) -> Callable[[], None]:
-    cpu = max(1, round(limits.cpu_seconds))
+    cpu = max(1, math.ceil(limits.cpu_seconds))
     memory = limits.memory_mb * 1024 * 1024
     size = limits.file_mb * 1024 * 1024
 
@@ -195,25 +198,37 @@ def _run(module: str, args: list[str], work: Path, layer: layers.Layer, uid: int
         proc = subprocess.Popen(command, cwd=work, env=_environment(work), stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=err, start_new_session=True,
                                 preexec_fn=_rlimits(limits))
-        timed_out = _wait(proc, limits.wall_seconds)
+        timed_out, cpu = _wait(proc, limits.wall_seconds)
         seconds = time.monotonic() - started
         result = SandboxResult(status="ok", returncode=proc.returncode, layer=layer, uid=uid,
-                               seconds=seconds, stdout=_head(out, limits), stderr=_tail(err, limits))
+                               seconds=seconds, cpu_seconds=cpu, stdout=_head(out, limits),
+                               stderr=_tail(err, limits))
     _judge(result, timed_out, limits)
     return result
 
 
-def _wait(proc: subprocess.Popen[bytes], wall_seconds: float) -> bool:
-    """Wait for the child; on time-out kill its whole process group. True if it timed out."""
+def _wait(proc: subprocess.Popen[bytes], wall_seconds: float) -> tuple[bool, float]:
+    """Wait for the child, killing its whole process group at the wall-clock limit.
+
+    Returns (timed out, CPU seconds of the child and every descendant it waited for): the CPU
+    figure tells a CPU-limit kill apart from a crash whatever wrapper relayed the signal."""
+    fired = threading.Event()
+
+    def kill_group() -> None:
+        fired.set()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(wall_seconds, kill_group)
+    timer.start()
     try:
-        proc.wait(timeout=wall_seconds)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # also whatever it left running in its group
-    proc.wait()
-    return timed_out
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever it left running in its group
+    return fired.is_set(), usage.ru_utime + usage.ru_stime
 
 
 def _head(handle: IO[bytes], limits: Limits) -> str:
@@ -239,9 +254,11 @@ _SIGNAL_REASONS = {
 
 def _judge(result: SandboxResult, timed_out: bool, limits: Limits) -> None:
     code = result.returncode
+    if result.layer != "process" and code is not None and 128 < code <= 128 + 64:
+        code = 128 - code  # bwrap and unshare report a child killed by signal s as 128 + s
     if timed_out:
         result.status, result.reason = "timeout", f"ran over the time limit of {limits.wall_seconds:g} s"
-    elif code == -signal.SIGXCPU:
+    elif code == -signal.SIGXCPU or (code != 0 and result.cpu_seconds >= limits.cpu_seconds):
         result.status = "timeout"
         result.reason = _SIGNAL_REASONS[signal.SIGXCPU].format(cpu=limits.cpu_seconds)
     elif code == DROP_FAILED and "sandbox: could not drop privileges" in result.stderr:
