@@ -42,10 +42,10 @@ ALL = {"bwrap": True, "unshare": True, "process": True}
 
 ATTACKS = {
     "infinite loop": Attack("def f():\n    while True:\n        pass\n", ALL),
-    "crash at import": Attack(
-        "import ctypes\nctypes.string_at(0)\ndef f():\n    return 1\n", ALL),
+    "crash at import": Attack("import ctypes\nctypes.string_at(0)\ndef f():\n    return 1\n", ALL),
     "exit mid-test": Attack("import os\ndef f():\n    os._exit(3)\n", ALL),
-    "bounded fork storm": Attack("""
+    "bounded fork storm": Attack(
+        """
         import os, time
         def f():
             made = 0
@@ -59,18 +59,25 @@ ATTACKS = {
                     os._exit(0)
                 made += 1
             return made >= 8   # more processes than the limit allows
-        """, ALL),
+        """,
+        ALL,
+    ),
     "8 GB allocation": Attack(
-        "import numpy as np\ndef f():\n    return float(np.ones(2**30).sum()) > 0\n", ALL),
-    "stdout flood": Attack("""
+        "import numpy as np\ndef f():\n    return float(np.ones(2**30).sum()) > 0\n", ALL
+    ),
+    "stdout flood": Attack(
+        """
         import sys
         def f():
             chunk = "x" * 65536
             for _ in range(4000):   # 256 MB
                 sys.stdout.write(chunk)
             return 1
-        """, ALL),
-    "write outside its folder": Attack("""
+        """,
+        ALL,
+    ),
+    "write outside its folder": Attack(
+        """
         def f():
             try:
                 with open({grader_dir!r} + "/pwned", "w") as out:
@@ -78,15 +85,22 @@ ATTACKS = {
                 return 1
             except OSError:
                 return 0
-        """, ALL, {"bwrap": True, "unshare": False, "process": False}),
-    "read a classmate's submission": Attack("""
+        """,
+        ALL,
+        {"bwrap": True, "unshare": False, "process": False},
+    ),
+    "read a classmate's submission": Attack(
+        """
         def f():
             try:
                 return int(open({classmate!r}).read().strip() == "classmate secret")
             except OSError:
                 return 0
-        """, {"bwrap": True, "unshare": False, "process": False}),
-    "read the grader's environment": Attack("""
+        """,
+        {"bwrap": True, "unshare": False, "process": False},
+    ),
+    "read the grader's environment": Attack(
+        """
         import os
         def f():
             if any({secret!r} in v for v in os.environ.values()):
@@ -98,8 +112,12 @@ ATTACKS = {
                 except (OSError, ValueError):
                     pass
             return 0
-        """, ALL, {"bwrap": True, "unshare": True, "process": False}),
-    "connect to a loopback listener": Attack("""
+        """,
+        ALL,
+        {"bwrap": True, "unshare": True, "process": False},
+    ),
+    "connect to a loopback listener": Attack(
+        """
         import socket
         def f():
             try:
@@ -107,8 +125,11 @@ ATTACKS = {
                 return 1
             except OSError:
                 return 0
-        """, {"bwrap": True, "unshare": True, "process": False}),
-    "background process outlives the call": Attack("""
+        """,
+        {"bwrap": True, "unshare": True, "process": False},
+    ),
+    "background process outlives the call": Attack(
+        """
         import os
         def f():
             if os.fork() == 0:
@@ -117,25 +138,38 @@ ATTACKS = {
                     os.execv("/bin/sleep", ["sleep", "{mark}"])
                 os._exit(0)
             return 0
-        """, ALL, {"bwrap": True, "unshare": True, "process": False}),
+        """,
+        ALL,
+        {"bwrap": True, "unshare": True, "process": False},
+    ),
 }
 
 
 def expected_contained(attack: Attack, layer: str) -> bool:
-    table = attack.contained if ROOT or attack.contained_not_root is None else attack.contained_not_root
+    table = (
+        attack.contained if ROOT or attack.contained_not_root is None else attack.contained_not_root
+    )
     return table[layer]
 
 
-def call_student(source: str, folder: Path, layer: str, limits: Limits = LIMITS) -> tuple[SandboxResult, float | None]:
+def call_student(
+    source: str, folder: Path, layer: str, limits: Limits = LIMITS
+) -> tuple[SandboxResult, float | None]:
     """Run `f()` from `source` through the worker; its return value as a float, if any."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "attack.py").write_text(source)
     call = {"file": "submission/attack.py", "function": "f", "calls": 1, "args": [], "outputs": 1}
     empty = io.BytesIO()
     np.savez(empty)
-    result = run_python("grader.sandbox.worker_call", [], student_dir=folder, limits=limits, layer=layer,
-                        inputs={"call.json": json.dumps(call).encode(), "inputs.npz": empty.getvalue()},
-                        collect=("outputs.npz",))
+    result = run_python(
+        "grader.sandbox.worker_call",
+        [],
+        student_dir=folder,
+        limits=limits,
+        layer=layer,
+        inputs={"call.json": json.dumps(call).encode(), "inputs.npz": empty.getvalue()},
+        collect=("outputs.npz",),
+    )
     value = None
     if "outputs.npz" in result.files:
         with np.load(io.BytesIO(result.files["outputs.npz"]), allow_pickle=False) as out:
@@ -173,9 +207,15 @@ def scene(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
     listener.setblocking(False)
-    yield {"grader_dir": str(grader_dir), "classmate": str(classmate), "secret": secret,
-           "port": listener.getsockname()[1], "mark": SLEEP_MARK, "listener": listener,
-           "student": tmp_path / "class" / "carol"}
+    yield {
+        "grader_dir": str(grader_dir),
+        "classmate": str(classmate),
+        "secret": secret,
+        "port": listener.getsockname()[1],
+        "mark": SLEEP_MARK,
+        "listener": listener,
+        "student": tmp_path / "class" / "carol",
+    }
     listener.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
     for pid in _lingering():  # never leave anything behind, whatever the layer did
@@ -190,7 +230,9 @@ def _layer_or_skip(layer: str) -> None:
 
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("name", list(ATTACKS))
-def test_hostile_function_is_contained_as_the_table_says(name: str, layer: str, scene: dict) -> None:  # type: ignore[type-arg]
+def test_hostile_function_is_contained_as_the_table_says(
+    name: str, layer: str, scene: dict
+) -> None:  # type: ignore[type-arg]
     _layer_or_skip(layer)
     attack = ATTACKS[name]
     source = textwrap.dedent(attack.source).format(**scene)
@@ -203,7 +245,8 @@ def test_hostile_function_is_contained_as_the_table_says(name: str, layer: str, 
     got_through = _got_through(name, result, value, scene)
     assert got_through is not expected_contained(attack, layer), (
         f"{name} under {layer}: {'got through' if got_through else 'was contained'}; "
-        f"status {result.status} {result.reason!r} value {value}")
+        f"status {result.status} {result.reason!r} value {value}"
+    )
 
 
 def _got_through(name: str, result: SandboxResult, value: float | None, scene: dict) -> bool:  # type: ignore[type-arg]
@@ -291,9 +334,14 @@ def test_a_symlink_planted_as_output_is_not_followed(tmp_path: Path) -> None:
     call = {"file": "submission/attack.py", "function": "f", "calls": 1, "args": [], "outputs": 1}
     empty = io.BytesIO()
     np.savez(empty)
-    result = run_python("grader.sandbox.worker_call", [], student_dir=folder, layer="process",
-                        inputs={"call.json": json.dumps(call).encode(), "inputs.npz": empty.getvalue()},
-                        collect=("stolen.txt",))
+    result = run_python(
+        "grader.sandbox.worker_call",
+        [],
+        student_dir=folder,
+        layer="process",
+        inputs={"call.json": json.dumps(call).encode(), "inputs.npz": empty.getvalue()},
+        collect=("stolen.txt",),
+    )
     assert result.status == "ok"
     assert "stolen.txt" not in result.files
 

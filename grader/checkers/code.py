@@ -49,7 +49,9 @@ class InputSpec(RubricModel):
     """One argument of the function, drawn afresh for every draw."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    shape: list[int | str] = Field(default_factory=list, description="[] for a scalar; names are dims")
+    shape: list[int | str] = Field(
+        default_factory=list, description="[] for a scalar; names are dims"
+    )
     distribution: Literal["normal", "uniform", "one_hot"] = "normal"
     mean: float = 0.0
     std: float = Field(1.0, ge=0)
@@ -68,12 +70,16 @@ class InputSpec(RubricModel):
 class OutputSpec(RubricModel):
     name: str = Field(description="how feedback names it, e.g. dC/dW")
     credit: float = Field(1.0, gt=0, description="its weight within a test case")
-    gradient_of: str | None = Field(None, description="the input it is the gradient of (finite differences)")
+    gradient_of: str | None = Field(
+        None, description="the input it is the gradient of (finite differences)"
+    )
 
 
 class CaseSpec(RubricModel):
     name: str | None = None
-    dims: dict[str, Dim] = Field(default_factory=dict, description="overrides: a size or [low, high]")
+    dims: dict[str, Dim] = Field(
+        default_factory=dict, description="overrides: a size or [low, high]"
+    )
     draws: int = Field(1, ge=1, le=100)
     hidden: bool = Field(False, description="graded, but its inputs are never shown")
     credit: float = Field(1.0, gt=0, description="its weight among the test cases")
@@ -143,7 +149,7 @@ class CodeQuestion(QuestionBase):
                 rng = np.random.default_rng(self._seed(student, c, d))
                 dims = {k: _size(v, rng) for k, v in {**self.dims, **case.dims}.items()}
                 args = {s.name: _draw_input(s, dims, rng) for s in self.inputs}
-                result.append(Draw(c, d, args, rng.integers(2**32)))
+                result.append(Draw(c, d, args, int(rng.integers(2**32))))
         return result
 
     def _seed(self, student: str, case: int, draw: int) -> list[int]:
@@ -175,16 +181,28 @@ class CodeQuestion(QuestionBase):
         return verdict
 
     def _run(self, relative: str, root: Path, draws: list[Draw]) -> SandboxResult:
-        arrays = {f"{i}.{name}": np.asarray(v, dtype=np.float64)
-                  for i, d in enumerate(draws) for name, v in d.args.items()}
+        arrays = {
+            f"{i}.{name}": np.asarray(v, dtype=np.float64)
+            for i, d in enumerate(draws)
+            for name, v in d.args.items()
+        }
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        call = {"file": posixpath.join("submission", relative), "function": self.function,
-                "calls": len(draws), "args": [s.name for s in self.inputs],
-                "outputs": len(self.outputs)}
-        return run_python(WORKER, [], student_dir=root, limits=self.limits,
-                          inputs={CALL_FILE: json.dumps(call).encode(), INPUTS_FILE: buffer.getvalue()},
-                          collect=(OUTPUTS_FILE, PROGRESS_FILE))
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds oddly
+        call = {
+            "file": posixpath.join("submission", relative),
+            "function": self.function,
+            "calls": len(draws),
+            "args": [s.name for s in self.inputs],
+            "outputs": len(self.outputs),
+        }
+        return run_python(
+            WORKER,
+            [],
+            student_dir=root,
+            limits=self.limits,
+            inputs={CALL_FILE: json.dumps(call).encode(), INPUTS_FILE: buffer.getvalue()},
+            collect=(OUTPUTS_FILE, PROGRESS_FILE),
+        )
 
     def _judge(self, run: SandboxResult, draws: list[Draw], file: str) -> Verdict:
         failure = _process_failure(run, draws, self, file)
@@ -195,7 +213,9 @@ class CodeQuestion(QuestionBase):
         results = [self._judge_call(i, d, report["calls"][i], outputs) for i, d in enumerate(draws)]
         return self._verdict(results, draws, outputs)
 
-    def _judge_call(self, index: int, draw: Draw, call: Any, outputs: dict[str, np.ndarray]) -> CallResult:
+    def _judge_call(
+        self, index: int, draw: Draw, call: Any, outputs: dict[str, np.ndarray]
+    ) -> CallResult:
         status = call.get("status") if isinstance(call, dict) else None
         if status != "ok":
             message = str(call.get("message", "")) if isinstance(call, dict) else ""
@@ -233,30 +253,50 @@ class CodeQuestion(QuestionBase):
         analytic = float(np.sum(got * direction))
         if abs(numeric - analytic) <= check.atol + check.rtol * max(abs(numeric), abs(analytic)):
             return None
-        return (f"disagrees with finite differences of the loss: along a random direction the "
-                f"loss changes at {numeric:.6g}, your gradient says {analytic:.6g}")
+        return (
+            f"disagrees with finite differences of the loss: along a random direction the "
+            f"loss changes at {numeric:.6g}, your gradient says {analytic:.6g}"
+        )
 
-    def _verdict(self, results: list[CallResult], draws: list[Draw],
-                 outputs: dict[str, np.ndarray]) -> Verdict:
+    def _verdict(
+        self, results: list[CallResult], draws: list[Draw], outputs: dict[str, np.ndarray]
+    ) -> Verdict:
         passed = self._case_credits(results)
-        credit = sum(c.credit * passed[i] for i, c in enumerate(self.cases)) / \
-            sum(c.credit for c in self.cases)
+        credit = sum(c.credit * passed[i] for i, c in enumerate(self.cases)) / sum(
+            c.credit for c in self.cases
+        )
         first = next((r for r in results if any(p is not None for p in r.problems)), None)
-        details = {"cases": [{"name": self._case_name(i), "hidden": c.hidden,
-                              "credit": round(passed[i], 6)} for i, c in enumerate(self.cases)]}
+        details = {
+            "cases": [
+                {"name": self._case_name(i), "hidden": c.hidden, "credit": round(passed[i], 6)}
+                for i, c in enumerate(self.cases)
+            ]
+        }
         if first is None:
-            return Verdict(Status.CORRECT, 1.0, f"your function {self.function} passes all "
-                           f"{len(self.cases)} test cases", details=details)
+            return Verdict(
+                Status.CORRECT,
+                1.0,
+                f"your function {self.function} passes all {len(self.cases)} test cases",
+                details=details,
+            )
         text = self._failure_text(first, results)
         mistake = self._recognise_mistake(results, outputs)
         if mistake is not None:
             text = f"{mistake.feedback}; {text}"
             credit = max(credit, mistake.credit or 0.0)
         raised = any(r.raised for r in results)
-        status = Status.ERROR if raised else \
-            Status.CORRECT if credit >= 1 else Status.PARTIAL if credit > 0 else Status.INCORRECT
-        return Verdict(status, credit, text, mistake=mistake.name if mistake else None,
-                       details=details)
+        status = (
+            Status.ERROR
+            if raised
+            else Status.CORRECT
+            if credit >= 1
+            else Status.PARTIAL
+            if credit > 0
+            else Status.INCORRECT
+        )
+        return Verdict(
+            status, credit, text, mistake=mistake.name if mistake else None, details=details
+        )
 
     def _case_credits(self, results: list[CallResult]) -> list[float]:
         weights = [o.credit for o in self.outputs]
@@ -264,7 +304,9 @@ class CodeQuestion(QuestionBase):
         for c in range(len(self.cases)):
             mine = [r for r in results if r.draw.case == c]
             ok = [all(r.problems[k] is None for r in mine) for k in range(len(self.outputs))]
-            credits.append(sum(w for w, good in zip(weights, ok, strict=True) if good) / sum(weights))
+            credits.append(
+                sum(w for w, good in zip(weights, ok, strict=True) if good) / sum(weights)
+            )
         return credits
 
     def _case_name(self, index: int) -> str:
@@ -276,30 +318,41 @@ class CodeQuestion(QuestionBase):
         summary = f"{len(self.cases) - len(failed)} of {len(self.cases)} test cases pass"
         case = self.cases[first.draw.case]
         k, problem = next((k, p) for k, p in enumerate(first.problems) if p is not None)
+        mine = f"your function {self.function}"
         if case.hidden:
-            return f"your function {self.function} fails hidden test case {first.draw.case + 1}; {summary}"
+            return f"{mine} fails hidden test case {first.draw.case + 1}; {summary}"
         where = f"test case {self._case_name(first.draw.case)}"
         if case.draws > 1:
             where += f", draw {first.draw.index + 1} of {case.draws}"
         shapes = ", ".join(f"{n} {_shape_text(v)}" for n, v in first.draw.args.items())
-        subject = "it" if first.raised or problem.startswith(("raised", "returned", "ran")) \
+        subject = (
+            "it"
+            if first.raised or problem.startswith(("raised", "returned", "ran"))
             else self.outputs[k].name
-        return f"your function {self.function} fails {where} (inputs {shapes}): {subject} {problem}; {summary}"
+        )
+        return f"{mine} fails {where} (inputs {shapes}): {subject} {problem}; {summary}"
 
-    def _recognise_mistake(self, results: list[CallResult],
-                           outputs: dict[str, np.ndarray]) -> Alternative | None:
-        if any(r.raised or any(p is not None and p.startswith("returned") for p in r.problems)
-               for r in results):
+    def _recognise_mistake(
+        self, results: list[CallResult], outputs: dict[str, np.ndarray]
+    ) -> Alternative | None:
+        if any(
+            r.raised or any(p is not None and p.startswith("returned") for p in r.problems)
+            for r in results
+        ):
             return None
         for alt in self.known_mistakes:
             if all(self._matches(i, r.draw, alt, outputs) for i, r in enumerate(results)):
                 return alt
         return None
 
-    def _matches(self, index: int, draw: Draw, alt: Alternative, outputs: dict[str, np.ndarray]) -> bool:
+    def _matches(
+        self, index: int, draw: Draw, alt: Alternative, outputs: dict[str, np.ndarray]
+    ) -> bool:
         variant = self.expected(draw, alt.params)
-        return all(_compare(outputs.get(f"{index}.{k}"), v, self.tolerance) is None
-                   for k, v in enumerate(variant))
+        return all(
+            _compare(outputs.get(f"{index}.{k}"), v, self.tolerance) is None
+            for k, v in enumerate(variant)
+        )
 
     # -- rubric checks and instructors' view ---------------------------------------------------
 
@@ -307,19 +360,28 @@ class CodeQuestion(QuestionBase):
         return dict(self.reference.params)
 
     def reference_answer(self, ctx: GradingContext) -> Any:
-        draw = next(d for d in self.draws(ctx.student) if not self.cases[d.case].hidden) \
-            if any(not c.hidden for c in self.cases) else None
+        draw = (
+            next(d for d in self.draws(ctx.student) if not self.cases[d.case].hidden)
+            if any(not c.hidden for c in self.cases)
+            else None
+        )
         if draw is None:
             return {"reference": self.reference.function}
         values = self.expected(draw)
-        return {"reference": self.reference.function, "example": {
-            "inputs": {n: np.asarray(v).tolist() for n, v in draw.args.items()},
-            "outputs": {o.name: v.tolist() for o, v in zip(self.outputs, values, strict=True)}}}
+        return {
+            "reference": self.reference.function,
+            "example": {
+                "inputs": {n: np.asarray(v).tolist() for n, v in draw.args.items()},
+                "outputs": {o.name: v.tolist() for o, v in zip(self.outputs, values, strict=True)},
+            },
+        }
 
     def rubric_problems(self, compute: bool) -> list[str]:
         from reference import get_reference
 
-        names = [self.reference.function] + ([self.gradient_check.loss] if self.gradient_check else [])
+        names = [self.reference.function] + (
+            [self.gradient_check.loss] if self.gradient_check else []
+        )
         for name in names:
             try:
                 get_reference(name)
@@ -327,8 +389,10 @@ class CodeQuestion(QuestionBase):
                 return [f"field reference: {err.args[0]}"]
         draw = self.draws("")[0]
         problems = []
-        for label, overrides in [("reference", {}), *((f"known_mistakes.{a.name}", a.params or {})
-                                                       for a in self.known_mistakes)]:
+        for label, overrides in [
+            ("reference", {}),
+            *((f"known_mistakes.{a.name}", a.params or {}) for a in self.known_mistakes),
+        ]:
             try:
                 ref = get_reference(self.reference.function)
                 ref.validate({**self.reference.params, **overrides, **draw.args})
@@ -344,14 +408,20 @@ class CodeQuestion(QuestionBase):
             draw = next(d for d in self.draws("") if d.case == c)
             values = self.expected(draw, overrides)
             if len(values) != len(self.outputs):
-                return [f"field {label}: the reference returns {len(values)} values; "
-                        f"outputs lists {len(self.outputs)}"]
+                return [
+                    f"field {label}: the reference returns {len(values)} values; "
+                    f"outputs lists {len(self.outputs)}"
+                ]
             if label != "reference":
                 continue
             for out, value in zip(self.outputs, values, strict=True):
-                if out.gradient_of and (why := self._finite_difference(draw, out.gradient_of, value)):
-                    problems.append(f"field gradient_check: the reference's {out.name} {why} "
-                                    f"(test case {c + 1})")
+                if out.gradient_of and (
+                    why := self._finite_difference(draw, out.gradient_of, value)
+                ):
+                    problems.append(
+                        f"field gradient_check: the reference's {out.name} {why} "
+                        f"(test case {c + 1})"
+                    )
         return problems
 
 
@@ -396,29 +466,49 @@ def _locate_file(raw: Any, root: Path | None) -> str | Verdict:
     """The answer's path, relative to the submission, or the verdict refusing it."""
     hint = "write the path of your Python file relative to your submission, e.g. gradient.py"
     if not isinstance(raw, str):
-        return Verdict(Status.INVALID, feedback=f"your answer is not a file path; {hint}", answer=shorten(raw))
+        return Verdict(
+            Status.INVALID, feedback=f"your answer is not a file path; {hint}", answer=shorten(raw)
+        )
     text = raw.strip()
     normal = posixpath.normpath(text.replace("\\", "/"))
     if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
-        return Verdict(Status.ERROR, feedback=f"your answer {text!r} points outside your submission; "
-                       "the file was refused", answer=shorten(raw))
+        return Verdict(
+            Status.ERROR,
+            feedback=f"your answer {text!r} points outside your submission; the file was refused",
+            answer=shorten(raw),
+        )
     if root is None:
-        return Verdict(Status.INVALID, feedback="this question needs your Python file: submit a "
-                       "folder or a zip holding it and your answers file", answer=shorten(raw))
+        return Verdict(
+            Status.INVALID,
+            feedback="this question needs your Python file: submit a "
+            "folder or a zip holding it and your answers file",
+            answer=shorten(raw),
+        )
     if not normal.endswith(".py"):
-        return Verdict(Status.INVALID, feedback=f"your answer {text!r} is not a .py file; {hint}",
-                       answer=shorten(raw))
+        return Verdict(
+            Status.INVALID,
+            feedback=f"your answer {text!r} is not a .py file; {hint}",
+            answer=shorten(raw),
+        )
     resolved = (root / normal).resolve()
     if root.resolve() not in resolved.parents:
-        return Verdict(Status.ERROR, feedback=f"your answer {text!r} links outside your submission; "
-                       "the file was refused", answer=shorten(raw))
+        return Verdict(
+            Status.ERROR,
+            feedback=f"your answer {text!r} links outside your submission; the file was refused",
+            answer=shorten(raw),
+        )
     if not resolved.is_file() or (root / normal).is_symlink():
-        return Verdict(Status.INVALID, feedback=f"your answer names {text!r}, which is not a file in "
-                       "your submission", answer=shorten(raw))
+        return Verdict(
+            Status.INVALID,
+            feedback=f"your answer names {text!r}, which is not a file in your submission",
+            answer=shorten(raw),
+        )
     return normal
 
 
-def _process_failure(run: SandboxResult, draws: list[Draw], q: CodeQuestion, file: str) -> Verdict | None:
+def _process_failure(
+    run: SandboxResult, draws: list[Draw], q: CodeQuestion, file: str
+) -> Verdict | None:
     """The worker did not finish: time-out, crash, memory, or the import failed."""
     if run.status == "ok" and run.result is not None:
         problem = run.result.get("import")
@@ -426,15 +516,22 @@ def _process_failure(run: SandboxResult, draws: list[Draw], q: CodeQuestion, fil
         if problem == "ok" and isinstance(calls, list) and len(calls) == len(draws):
             return None
         if problem != "ok":
-            return Verdict(Status.ERROR, feedback=f"your file {file} {problem}", details={"sandbox": run.layer})
+            return Verdict(
+                Status.ERROR, feedback=f"your file {file} {problem}", details={"sandbox": run.layer}
+            )
     where = _running_when(run, draws, q)
     reason = run.reason or "stopped without a result"
     if run.status == "refused":
         return Verdict(Status.ERROR, feedback=f"your code could not be run: {reason}")
     if run.status == "ok":
-        reason = "exited before finishing (sys.exit or os._exit?)" if run.returncode == 0 else reason
-    return Verdict(Status.ERROR, feedback=f"your code {reason}{where}",
-                   details={"sandbox": run.layer, "returncode": run.returncode})
+        reason = (
+            "exited before finishing (sys.exit or os._exit?)" if run.returncode == 0 else reason
+        )
+    return Verdict(
+        Status.ERROR,
+        feedback=f"your code {reason}{where}",
+        details={"sandbox": run.layer, "returncode": run.returncode},
+    )
 
 
 def _running_when(run: SandboxResult, draws: list[Draw], q: CodeQuestion) -> str:
@@ -473,8 +570,10 @@ def _compare(got: np.ndarray | None, expected: np.ndarray, tol: ArrayTolerance) 
     if np.all(diff <= tol.atol + tol.rtol * np.abs(expected)):
         return None
     relative = diff / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
-    return (f"is wrong: expected {_array_text(expected)}, got {_array_text(got)}; max absolute "
-            f"difference {diff.max():.3g}, max relative difference {relative.max():.3g}")
+    return (
+        f"is wrong: expected {_array_text(expected)}, got {_array_text(got)}; max absolute "
+        f"difference {diff.max():.3g}, max relative difference {relative.max():.3g}"
+    )
 
 
 def _array_text(value: np.ndarray) -> str:

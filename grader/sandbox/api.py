@@ -43,8 +43,13 @@ RESULT_FILE = "result.json"
 BOX_DIR = "box"
 SUBMISSION_DIR = "submission"
 MAX_RESULT_BYTES = 4 * 1024 * 1024
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
 _PASSED_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
 
 
@@ -73,11 +78,16 @@ class SandboxResult(BaseModel):
     stderr: str = ""
     result: dict[str, Any] | None = Field(None, description="the JSON the worker wrote")
     layer: str = Field("process", description="bwrap, unshare or process")
-    uid: int | None = Field(None, description="the unprivileged uid the code ran as (grader is root)")
+    uid: int | None = Field(
+        None, description="the unprivileged uid the code ran as (grader is root)"
+    )
     seconds: float = 0.0
     cpu_seconds: float = Field(0.0, description="CPU time of the run, all its processes")
-    files: dict[str, bytes] = Field(default_factory=dict, exclude=True,
-                                    description="the `collect` files the worker wrote (e.g. .npz)")
+    files: dict[str, bytes] = Field(
+        default_factory=dict,
+        exclude=True,
+        description="the `collect` files the worker wrote (e.g. .npz)",
+    )
 
 
 def run_python(
@@ -143,15 +153,19 @@ def _fill(work: Path, student_dir: Path | None, inputs: dict[str, bytes]) -> Non
 
 def _bootstrap(module: str, uid: int | None, nproc: int | None) -> list[str]:
     root = str(layers.package_root())
-    code = (f"import sys; sys.path.insert(0, {root!r}); "
-            "from grader.sandbox.boot import main; main()")
+    code = f"import sys; sys.path.insert(0, {root!r}); from grader.sandbox.boot import main; main()"
     config = json.dumps({"module": module, "uid": uid, "nproc": nproc})
     return [sys.executable, "-I", "-c", code, config]
 
 
 def _environment(work: Path) -> dict[str, str]:
-    env = {"PATH": os.defpath, "HOME": str(work), "TMPDIR": str(work), "LC_ALL": "C.UTF-8",
-           "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
+    env = {
+        "PATH": os.defpath,
+        "HOME": str(work),
+        "TMPDIR": str(work),
+        "LC_ALL": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+    }
     env.update({name: "1" for name in _THREAD_VARS})
     env.update({name: os.environ[name] for name in _PASSED_VARS if name in os.environ})
     return env
@@ -189,20 +203,38 @@ def _rlimits(limits: Limits) -> Callable[[], None]:
     return apply
 
 
-def _run(module: str, args: list[str], work: Path, layer: layers.Layer, uid: int | None,
-         limits: Limits) -> SandboxResult:
-    command = [*layers.command_prefix(layer, work),
-               *_bootstrap(module, uid, _nproc_limit(layer, uid, limits)), *args]
+def _run(
+    module: str, args: list[str], work: Path, layer: layers.Layer, uid: int | None, limits: Limits
+) -> SandboxResult:
+    command = [
+        *layers.command_prefix(layer, work),
+        *_bootstrap(module, uid, _nproc_limit(layer, uid, limits)),
+        *args,
+    ]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
-        proc = subprocess.Popen(command, cwd=work, env=_environment(work), stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=err, start_new_session=True,
-                                preexec_fn=_rlimits(limits))
+        proc = subprocess.Popen(
+            command,
+            cwd=work,
+            env=_environment(work),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            preexec_fn=_rlimits(limits),
+        )
         timed_out, cpu = _wait(proc, limits.wall_seconds)
         seconds = time.monotonic() - started
-        result = SandboxResult(status="ok", returncode=proc.returncode, layer=layer, uid=uid,
-                               seconds=seconds, cpu_seconds=cpu, stdout=_head(out, limits),
-                               stderr=_tail(err, limits))
+        result = SandboxResult(
+            status="ok",
+            returncode=proc.returncode,
+            layer=layer,
+            uid=uid,
+            seconds=seconds,
+            cpu_seconds=cpu,
+            stdout=_head(out, limits),
+            stderr=_tail(err, limits),
+        )
     _judge(result, timed_out, limits)
     return result
 
@@ -257,7 +289,10 @@ def _judge(result: SandboxResult, timed_out: bool, limits: Limits) -> None:
     if result.layer != "process" and code is not None and 128 < code <= 128 + 64:
         code = 128 - code  # bwrap and unshare report a child killed by signal s as 128 + s
     if timed_out:
-        result.status, result.reason = "timeout", f"ran over the time limit of {limits.wall_seconds:g} s"
+        result.status, result.reason = (
+            "timeout",
+            f"ran over the time limit of {limits.wall_seconds:g} s",
+        )
     elif code == -signal.SIGXCPU or (code != 0 and result.cpu_seconds >= limits.cpu_seconds):
         result.status = "timeout"
         result.reason = _SIGNAL_REASONS[signal.SIGXCPU].format(cpu=limits.cpu_seconds)
@@ -268,15 +303,24 @@ def _judge(result: SandboxResult, timed_out: bool, limits: Limits) -> None:
     elif code is not None and code < 0:
         sig = signal.Signals(-code)
         text = _SIGNAL_REASONS.get(sig, f"was killed by signal {sig.name}")
-        result.status, result.reason = "crash", text.format(cpu=limits.cpu_seconds, file=limits.file_mb)
+        result.status, result.reason = (
+            "crash",
+            text.format(cpu=limits.cpu_seconds, file=limits.file_mb),
+        )
     elif code != 0:
-        result.status, result.reason = "crash", _last_line(result.stderr) or f"exited with code {code}"
+        result.status, result.reason = (
+            "crash",
+            _last_line(result.stderr) or f"exited with code {code}",
+        )
 
 
 def _out_of_memory(stderr: str) -> bool:
     last = _last_line(stderr)
-    return last.startswith("MemoryError") or "Cannot allocate memory" in last or \
-        "std::bad_alloc" in last
+    return (
+        last.startswith("MemoryError")
+        or "Cannot allocate memory" in last
+        or "std::bad_alloc" in last
+    )
 
 
 def _last_line(text: str) -> str:

@@ -46,6 +46,7 @@ def main() -> None:
         sys.stderr.flush()
         os._exit(DROP_FAILED)
     os.umask(0o077)
+    sys.dont_write_bytecode = True  # -I ignores PYTHONDONTWRITEBYTECODE
     module = str(config["module"])
     sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)

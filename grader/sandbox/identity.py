@@ -23,10 +23,8 @@ SLOTS = 1024
 
 def _lock_dir() -> Path:
     path = Path(tempfile.gettempdir()) / f"grader-sandbox-uids-{os.geteuid()}"
-    try:
+    with contextlib.suppress(FileExistsError):
         path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
     info = path.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
         raise PermissionError(f"{path} is not a private folder of this user; remove it")

@@ -147,7 +147,7 @@ def choose_layer(requested: str | None = None) -> Layer:
         return next(s.layer for s in detect_layers() if s.available)
     if wanted not in LAYERS:
         raise ValueError(f"unknown sandbox layer {wanted!r}; choose auto, {', '.join(LAYERS)}")
-    status = available(wanted)  # type: ignore[arg-type]
+    status = available(wanted)
     if not status.available:
         raise LookupError(f"the sandbox layer {wanted!r} is not available here: {status.detail}")
     return status.layer

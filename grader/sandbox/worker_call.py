@@ -59,7 +59,7 @@ def main() -> None:
                     report["calls"].append(entry)
                     outputs.update(produced)
     with open(OUTPUTS_FILE, "wb") as handle:
-        _savez(handle, **outputs)
+        _savez(handle, **outputs)  # type: ignore[arg-type]  # numpy's stub types **kwds oddly
     with open(RESULT_FILE, "w", encoding="utf-8") as handle:
         handle.write(_dumps(report))
 
@@ -122,10 +122,7 @@ def _as_numbers(value: Any, position: int) -> np.ndarray:
 
 def describe(err: BaseException, path: str) -> str:
     """`ValueError: ... (line 12)`, naming the last line of the student's file involved."""
-    if isinstance(err, SystemExit):
-        text = f"called sys.exit({err.code!r})"
-    else:
-        text = _message(err)
+    text = f"called sys.exit({err.code!r})" if isinstance(err, SystemExit) else _message(err)
     lines = [f.lineno for f in traceback.extract_tb(err.__traceback__) if f.filename == path]
     if lines:
         text += f" (line {lines[-1]})"
