@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from grader.checkers import code as code_module
 from grader.checkers.base import GradingContext, Verdict
 from grader.checkers.code import CodeQuestion
 from grader.cli import cli
@@ -395,3 +396,39 @@ def test_self_check_shows_the_code_feedback() -> None:
     assert result.exit_code == 0
     assert "exp(o) without dividing by their sum" in result.output
     assert "gradient is added to the velocity" in result.output
+
+
+def test_a_crash_does_not_echo_what_the_code_wrote_to_stderr(tmp_path: Path) -> None:
+    source = """
+import os, sys
+def momentum_step(W, grad, velocity, lr, momentum):
+    sys.stderr.write(f"hidden input leak {W.tolist()}\\n")
+    sys.stderr.flush()
+    os._exit(5)
+"""
+    verdict = grade_source(question("p4_momentum_code"), source, tmp_path)
+    assert verdict.status is Status.ERROR
+    assert verdict.feedback == "your code exited with code 5 (os._exit?) during test case 1"
+
+
+def test_a_planted_zip_bomb_as_outputs_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(code_module, "MAX_OUTPUT_BYTES", 4 * 1024 * 1024)  # the test's scale
+    source = """
+import atexit, io, zipfile
+import numpy as np
+planted = []
+def momentum_step(W, grad, velocity, lr, momentum):
+    def plant():  # a valid array, larger unpacked than the grader accepts
+        array = io.BytesIO()
+        np.save(array, np.zeros(5 * 1024 * 1024 // 8))
+        with zipfile.ZipFile("outputs.npz", "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("0.0.npy", array.getvalue())
+    if not planted:
+        planted.append(atexit.register(plant))
+    return W, velocity
+"""
+    verdict = grade_source(question("p4_momentum_code"), source, tmp_path)
+    assert verdict.status is Status.INCORRECT
+    assert "new W is missing" in verdict.feedback

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ from grader.sandbox.worker_call import (
 )
 
 WORKER = "grader.sandbox.worker_call"
+MAX_OUTPUT_ARRAYS = 10_000
+MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 Dim = int | tuple[int, int]
 Value = np.ndarray | float
 
@@ -218,7 +221,7 @@ class CodeQuestion(QuestionBase):
     ) -> CallResult:
         status = call.get("status") if isinstance(call, dict) else None
         if status != "ok":
-            message = str(call.get("message", "")) if isinstance(call, dict) else ""
+            message = shorten(str(call.get("message", "")), 300) if isinstance(call, dict) else ""
             if status == "memory":
                 message = f"ran out of memory (limit {self.limits.memory_mb} MB): {message}"
             elif status == "bad_return":
@@ -516,6 +519,7 @@ def _process_failure(
         if problem == "ok" and isinstance(calls, list) and len(calls) == len(draws):
             return None
         if problem != "ok":
+            problem = shorten(str(problem), 300)
             return Verdict(
                 Status.ERROR, feedback=f"your file {file} {problem}", details={"sandbox": run.layer}
             )
@@ -524,9 +528,10 @@ def _process_failure(
     if run.status == "refused":
         return Verdict(Status.ERROR, feedback=f"your code could not be run: {reason}")
     if run.status == "ok":
-        reason = (
-            "exited before finishing (sys.exit or os._exit?)" if run.returncode == 0 else reason
-        )
+        reason = "exited before finishing (sys.exit or os._exit?)"
+    elif run.status == "crash" and run.returncode is not None and run.returncode > 0:
+        # not the last line of stderr: the student writes it, and it could show hidden inputs
+        reason = f"exited with code {run.returncode} (os._exit?)"
     return Verdict(
         Status.ERROR,
         feedback=f"your code {reason}{where}",
@@ -549,12 +554,18 @@ def _running_when(run: SandboxResult, draws: list[Draw], q: CodeQuestion) -> str
 
 
 def _load_outputs(data: bytes | None) -> dict[str, np.ndarray]:
+    """The worker's arrays; an archive that would unpack to more than the box could have
+    written (a zip bomb planted to exhaust the grader's memory) is ignored."""
     if not data:
         return {}
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files[:10_000]}
-    except (ValueError, OSError, EOFError):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+        if len(members) > MAX_OUTPUT_ARRAYS or sum(m.file_size for m in members) > MAX_OUTPUT_BYTES:
+            return {}
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
         return {}
 
 
