@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import shutil
 import socket
 import stat
@@ -28,7 +29,6 @@ from grader.sandbox.layers import LAYERS, available, running_as_root
 
 ROOT = running_as_root()
 LIMITS = Limits(wall_seconds=4, cpu_seconds=2, memory_mb=1024, processes=8, output_kb=16)
-SLEEP_MARK = "31.4159"  # the lingering process's `sleep` argument, to find it in /proc
 
 
 @dataclass
@@ -177,11 +177,12 @@ def call_student(
     return result, value
 
 
-def _lingering() -> list[int]:
+def _lingering(mark: str) -> list[int]:
+    """Processes whose command line holds `mark` (the lingering `sleep`'s unique argument)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if SLEEP_MARK.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if mark.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(int(pid))
         except OSError:
             pass
@@ -207,18 +208,19 @@ def scene(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
     listener.setblocking(False)
+    mark = f"30.{secrets.randbelow(10**9):09d}"
     yield {
         "grader_dir": str(grader_dir),
         "classmate": str(classmate),
         "secret": secret,
         "port": listener.getsockname()[1],
-        "mark": SLEEP_MARK,
+        "mark": mark,
         "listener": listener,
         "student": tmp_path / "class" / "carol",
     }
     listener.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
-    for pid in _lingering():  # never leave anything behind, whatever the layer did
+    for pid in _lingering(mark):  # never leave anything behind, whatever the layer did
         os.kill(pid, 9)
 
 
@@ -271,7 +273,7 @@ def _got_through(name: str, result: SandboxResult, value: float | None, scene: d
             return value == 1
     if name == "background process outlives the call":
         time.sleep(0.3)
-        return bool(_lingering())
+        return bool(_lingering(scene["mark"]))
     return value == 1
 
 
