@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from grader.sandbox import layers
 from grader.sandbox.boot import DROP_FAILED
@@ -58,6 +58,8 @@ class SandboxUnavailable(RuntimeError):
 
 
 class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     wall_seconds: float = Field(10.0, gt=0)
     cpu_seconds: float = Field(10.0, gt=0)
     memory_mb: int = Field(2048, gt=0, description="address space of the worker process")
