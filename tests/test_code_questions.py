@@ -388,7 +388,6 @@ def test_example_submissions_through_the_cli(name: str) -> None:
         ]
     if name != "carol.yaml":
         assert report["sandbox"] in ("bwrap", "unshare", "process")
-        assert by_id["p3b_gradient_code"]["details"]["sandbox"] == report["sandbox"]
 
 
 def test_self_check_shows_the_code_feedback() -> None:

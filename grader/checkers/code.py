@@ -180,7 +180,6 @@ class CodeQuestion(QuestionBase):
         ctx.sandbox_layer = run.layer
         verdict = self._judge(run, draws, found)
         verdict.answer = shorten(raw)
-        verdict.details.update({"sandbox": run.layer, "seconds": round(run.seconds, 3)})
         return verdict
 
     def _run(self, relative: str, root: Path, draws: list[Draw]) -> SandboxResult:
@@ -520,9 +519,7 @@ def _process_failure(
             return None
         if problem != "ok":
             problem = shorten(str(problem), 300)
-            return Verdict(
-                Status.ERROR, feedback=f"your file {file} {problem}", details={"sandbox": run.layer}
-            )
+            return Verdict(Status.ERROR, feedback=f"your file {file} {problem}")
     where = _running_when(run, draws, q)
     reason = run.reason or "stopped without a result"
     if run.status == "refused":
@@ -535,7 +532,7 @@ def _process_failure(
     return Verdict(
         Status.ERROR,
         feedback=f"your code {reason}{where}",
-        details={"sandbox": run.layer, "returncode": run.returncode},
+        details={"returncode": run.returncode},
     )
 
 
