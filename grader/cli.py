@@ -161,3 +161,8 @@ def main() -> None:
     except Exception as err:  # the last resort: a bug, reported as exit code 1
         click.echo(f"grader: internal error: {type(err).__name__}: {err}", err=True)
         sys.exit(ExitCode.INTERNAL_ERROR)
+
+
+from grader.cli_doctor import doctor  # noqa: E402
+
+cli.add_command(doctor)

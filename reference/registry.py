@@ -25,6 +25,7 @@ _MODULES: dict[str, list[str]] = {
     "reference.backprop": ["two_layer_sigmoid_grad"],
     "reference.facts": ["activation_range", "relu_zero_grads", "computation_graph"],
     "reference.threshold": ["threshold_network_design"],
+    "reference.code_refs": ["softmax_xent_loss", "softmax_xent_gradient", "momentum_step"],
 }
 
 

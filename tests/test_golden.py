@@ -17,7 +17,7 @@ from grader.rubric import load_rubric, resolve_assignment
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"
-VOLATILE = {"rubric_sha256", "submission_sha256", "grader_version", "graded_at", "duration_seconds"}
+VOLATILE = {"sandbox", "rubric_sha256", "submission_sha256", "grader_version", "graded_at", "duration_seconds"}
 EXAMPLES = sorted(
     (a.name, s) for a in (REPO / "submissions_example").iterdir() if a.is_dir()
     for s in sorted(a.iterdir()) if not s.name.startswith(".")

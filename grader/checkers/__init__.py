@@ -9,6 +9,7 @@ from pydantic import Field
 
 from grader.checkers.base import GradingContext, QuestionBase, Verdict
 from grader.checkers.choice import ChoiceQuestion
+from grader.checkers.code import CodeQuestion
 from grader.checkers.edges import EdgeListQuestion
 from grader.checkers.interval import IntervalQuestion
 from grader.checkers.manual import ManualQuestion
@@ -23,7 +24,8 @@ Question = Annotated[
     | IntervalQuestion
     | EdgeListQuestion
     | ManualQuestion
-    | ThresholdNetworkQuestion,
+    | ThresholdNetworkQuestion
+    | CodeQuestion,
     Field(discriminator="kind"),
 ]
 
