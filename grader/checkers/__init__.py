@@ -10,8 +10,10 @@ from pydantic import Field
 from grader.checkers.base import GradingContext, QuestionBase, Verdict
 from grader.checkers.choice import ChoiceQuestion
 from grader.checkers.edges import EdgeListQuestion
+from grader.checkers.expression import ExpressionQuestion
 from grader.checkers.interval import IntervalQuestion
 from grader.checkers.manual import ManualQuestion
+from grader.checkers.matrix_expression import MatrixExpressionQuestion
 from grader.checkers.number import NumberQuestion
 from grader.checkers.number_array import NumberArrayQuestion
 
@@ -21,7 +23,8 @@ Question = Annotated[
     | ChoiceQuestion
     | IntervalQuestion
     | EdgeListQuestion
-    | ManualQuestion,
+    | ManualQuestion
+    | ExpressionQuestion | MatrixExpressionQuestion,
     Field(discriminator="kind"),
 ]
 

@@ -55,6 +55,11 @@ class World:
         return ParseConfig("matrix", self.names, functions={n: n for n in self.functions},
                            primes=primes, aliases=self.aliases, limits=self.limits)
 
+    def squared(self, size: int = 4) -> World:
+        """The same world with every dimension (other than 1) of one size: anything computes."""
+        symbols = {n: tuple(1 if d == 1 else size for d in s) for n, s in self.symbols.items()}
+        return World(symbols, self.definitions, self.functions, self.one_hot, {}, self.aliases, self.limits)
+
     def shapes(self) -> dict[str, Shape]:
         shapes = dict(self.symbols)
         for name, definition in self.definitions:
