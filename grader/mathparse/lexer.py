@@ -155,7 +155,8 @@ def _subscript(text: str, i: int, tokens: list[Token]) -> int:
         inner = inner.lstrip("\\")
         end = close + 1
     else:
-        match = re.compile(r"\\?[A-Za-z0-9]+").match(text, j)
+        # `W_2W_1` is W_2 times W_1 (digits end a subscript); `delta_out` and `y_hat` are names
+        match = re.compile(r"\d+|\\?[A-Za-z][A-Za-z0-9]*").match(text, j)
         if match is None:
             raise AnswerParseError(_unexpected(text, i))
         inner = match.group().lstrip("\\")
