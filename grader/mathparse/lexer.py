@@ -31,6 +31,7 @@ _UNICODE = {
     "\u00b2": "^2", "\u00b3": "^3", "\u1d40": "^T", "\u207b\u00b9": "^(-1)", "\u221a": "sqrt",
     "\u2009": " ", "\u202f": " ", "\u00a0": " ", "\u200b": "", "\u00b7": "·", "\u03c3": "σ",
     "\u2202": "\\partial ", "[": "(", "]": ")", "\u27e8": "(", "\u27e9": ")",
+    "y\u0302": " y_hat ", "\u0177": " y_hat ", "x\u0304": " x_bar ",
 }
 _SPACING = re.compile(r"\\(?:[,;:! ]|quad|qquad|displaystyle|textstyle|limits|nolimits)(?![A-Za-z])")
 _DELIMITED = re.compile(r"\\(?:left|right|bigl?|bigr?|Bigl?|Bigr?|biggl?|biggr?)(?![A-Za-z])\s*(\\[{}|]|[()\[\]|.])?")
