@@ -28,6 +28,7 @@ from grader.parsing.errors import AnswerParseError
 DEFAULT_TIMEOUT = 3.0  # seconds per request, wall clock, enforced by killing the worker
 MEMORY_LIMIT = 1536 * 1024 * 1024  # bytes of address space the worker may add to its start-up size
 SYMBOLIC_SECONDS = 1.0  # soft deadline of one sympy attempt inside the worker
+STARTUP_ALLOWANCE = 10.0  # seconds a fresh worker may take to import numpy and sympy
 
 
 class ScalarSpace(BaseModel):
@@ -77,7 +78,9 @@ def run_check(request: MathRequest) -> MathResponse:
     except AnswerParseError as err:
         from grader.mathparse.matrix import ShapeError
 
-        status: Literal["shape_error", "invalid"] = "shape_error" if isinstance(err, ShapeError) else "invalid"
+        status: Literal["shape_error", "invalid"] = (
+            "shape_error" if isinstance(err, ShapeError) else "invalid"
+        )
         response = MathResponse(status=status, message=str(err))
     except (MemoryError, RecursionError) as err:
         response = MathResponse(status="crashed", message=type(err).__name__)
@@ -98,18 +101,33 @@ def _scalar(request: MathRequest) -> list[CandidateResult]:
     definitions: list[tuple[str, Any]] = []
     for name, text in space.definitions.items():
         definitions.append((name, prepare(text, base)))
-    probe = ProbeSpace({k: (float(v[0]), float(v[1])) for k, v in space.variables.items()}, tuple(definitions))
+    probe = ProbeSpace(
+        {k: (float(v[0]), float(v[1])) for k, v in space.variables.items()}, tuple(definitions)
+    )
     got = prepare(request.answer, config)
     results = []
     for text in request.candidates:
-        comparison = compare(got, prepare(text, config), probe, symbolic=request.symbolic,
-                             symbolic_seconds=request.symbolic_seconds)
-        results.append(CandidateResult(
-            outcome=comparison.outcome, method=comparison.method, reason=comparison.reason,
-            point=comparison.point, got=comparison.got, relative_gap=comparison.relative_gap,
-            factor=_scalar_factor(got, prepare(text, config), probe) if comparison.outcome == "different" else None,
-            proved=comparison.proved,
-        ))
+        comparison = compare(
+            got,
+            prepare(text, config),
+            probe,
+            symbolic=request.symbolic,
+            symbolic_seconds=request.symbolic_seconds,
+        )
+        results.append(
+            CandidateResult(
+                outcome=comparison.outcome,
+                method=comparison.method,
+                reason=comparison.reason,
+                point=comparison.point,
+                got=comparison.got,
+                relative_gap=comparison.relative_gap,
+                factor=_scalar_factor(got, prepare(text, config), probe)
+                if comparison.outcome == "different"
+                else None,
+                proved=comparison.proved,
+            )
+        )
     return results
 
 
@@ -157,8 +175,11 @@ def _matrix(request: MathRequest) -> list[CandidateResult]:
         except ShapeError:  # a listed mistake that cannot be computed: not what this answer is
             results.append(CandidateResult(outcome="different", method="shape"))
             continue
-        results.append(CandidateResult(outcome=comparison.outcome, reason=comparison.message,
-                                       factor=comparison.factor))
+        results.append(
+            CandidateResult(
+                outcome=comparison.outcome, reason=comparison.message, factor=comparison.factor
+            )
+        )
     return results
 
 
@@ -171,7 +192,9 @@ def _square_comparisons(request: MathRequest, world: Any) -> list[CandidateResul
     results = []
     for text in request.candidates:
         try:
-            comparison = compare_matrix(parse_matrix(request.answer, square), parse_matrix(text, square), square)
+            comparison = compare_matrix(
+                parse_matrix(request.answer, square), parse_matrix(text, square), square
+            )
             outcome = "equal" if comparison.outcome == "equal" else "different"
         except ShapeError:
             outcome = "different"
@@ -197,14 +220,19 @@ class MathWorker:
         self.process: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
         self.restarts = 0
+        self.warm = False  # the current process has answered once (its imports are done)
 
     def start(self) -> subprocess.Popen[bytes]:
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.warm = False
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.mathworker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
         return self.process
 
@@ -228,19 +256,23 @@ class MathWorker:
         except (BrokenPipeError, OSError):
             self.stop()
             return MathResponse(status="crashed", message="the checking process stopped")
-        # the first request also pays for the worker's start-up (imports)
-        budget = timeout + (5.0 if self.restarts == 0 and not hasattr(self, "_warm") else 0.0)
-        line = _read_line(process, budget)
+        # a fresh worker's first request also waits for its start-up (imports), not counted
+        line = _read_line(process, timeout + (0.0 if self.warm else STARTUP_ALLOWANCE))
         if line is None:
             self.stop()
             self.restarts += 1
-            return MathResponse(status="timeout", message=f"no result within {timeout:g} s",
-                                seconds=time.perf_counter() - started)
-        self._warm = True
+            return MathResponse(
+                status="timeout",
+                message=f"no result within {timeout:g} s",
+                seconds=time.perf_counter() - started,
+            )
+        self.warm = True
         if not line:
             self.stop()
             self.restarts += 1
-            return MathResponse(status="crashed", message="the checking process died (memory limit?)")
+            return MathResponse(
+                status="crashed", message="the checking process died (memory limit?)"
+            )
         return MathResponse.model_validate_json(line)
 
 

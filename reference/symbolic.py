@@ -25,7 +25,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# --- scalar derivatives ----------------------------------------------------------------------------
+# --- scalar derivatives --------------------------------------------------------------------------
 
 
 class DerivativeParams(_Strict):
@@ -37,7 +37,9 @@ class DerivativeParams(_Strict):
 
 
 class OutputDerivativeParams(_Strict):
-    forward: str = Field(description="the unit's output as a function of its input, e.g. sigmoid(z)")
+    forward: str = Field(
+        description="the unit's output as a function of its input, e.g. sigmoid(z)"
+    )
     input: str = "z"
     output: str = "y"
 
@@ -45,7 +47,7 @@ class OutputDerivativeParams(_Strict):
 def _sympy_sigma() -> Any:
     import sympy
 
-    class sigma(sympy.Function):  # noqa: N801 - printed name
+    class sigma(sympy.Function):  # type: ignore[misc]  # the printed name
         @classmethod
         def eval(cls, arg: Any) -> Any:
             return None
@@ -70,7 +72,9 @@ def _to_sympy_keep_sigma(tree: Node, symbols: dict[str, Any]) -> Any:
 
 def _rename_calls(tree: Node, names: dict[str, str]) -> Node:
     if isinstance(tree, Call):
-        return Call(names.get(tree.func, tree.func), tuple(_rename_calls(a, names) for a in tree.args))
+        return Call(
+            names.get(tree.func, tree.func), tuple(_rename_calls(a, names) for a in tree.args)
+        )
     if isinstance(tree, Neg):
         return Neg(_rename_calls(tree.operand, names))
     if isinstance(tree, Bin):
@@ -78,7 +82,9 @@ def _rename_calls(tree: Node, names: dict[str, str]) -> Node:
     return tree
 
 
-def _build_with_placeholders(tree: Node, symbols: dict[str, Any], placeholder: Any, to_sympy: Any) -> Any:
+def _build_with_placeholders(
+    tree: Node, symbols: dict[str, Any], placeholder: Any, to_sympy: Any
+) -> Any:
     import sympy
 
     if isinstance(tree, Call) and tree.func == "__sigmoid_placeholder":
@@ -103,10 +109,16 @@ def _from_sympy(expr: Any) -> str:
     if expr == sympy.E:
         return "e"
     if expr.is_Add:
-        terms = sorted(expr.args, key=lambda t: (t.could_extract_minus_sign(), sympy.default_sort_key(t)))
+        terms = sorted(
+            expr.args, key=lambda t: (t.could_extract_minus_sign(), sympy.default_sort_key(t))
+        )
         text = _from_sympy(terms[0])
         for term in terms[1:]:
-            text += f" - {_factor(-term)}" if term.could_extract_minus_sign() else f" + {_from_sympy(term)}"
+            text += (
+                f" - {_factor(-term)}"
+                if term.could_extract_minus_sign()
+                else f" + {_from_sympy(term)}"
+            )
         return text
     if expr.is_Mul:
         coeff, factors = expr.as_coeff_mul()
@@ -122,7 +134,8 @@ def _from_sympy(expr: Any) -> str:
         return f"{_factor(expr.base)}^{_factor(expr.exp)}"
     if expr.is_Function:
         name = {"sigma": "sigmoid", "exp": "exp", "log": "log", "tanh": "tanh"}.get(
-            type(expr).__name__, type(expr).__name__)
+            type(expr).__name__, type(expr).__name__
+        )
         return f"{name}({', '.join(_from_sympy(a) for a in expr.args)})"
     raise ValueError(f"cannot write {expr} in the grader's syntax")
 
@@ -176,13 +189,17 @@ def output_derivative(p: OutputDerivativeParams) -> str:
     return _from_sympy(_tidy(result))
 
 
-# --- matrix gradients ------------------------------------------------------------------------------
+# --- matrix gradients ----------------------------------------------------------------------------
 
 
 class MatrixGradientParams(WorldSpec):
-    of: str = Field(description="the scalar (a definition) to differentiate, or the node `seed` flows into")
+    of: str = Field(
+        description="the scalar (a definition) to differentiate, or the node `seed` flows into"
+    )
     wrt: str = Field(description="the symbol to differentiate by")
-    seed: str | None = Field(None, description="a symbol holding ∂(loss)/∂(of) when `of` is not a scalar")
+    seed: str | None = Field(
+        None, description="a symbol holding ∂(loss)/∂(of) when `of` is not a scalar"
+    )
 
 
 class AffineCollapseParams(WorldSpec):
@@ -191,8 +208,13 @@ class AffineCollapseParams(WorldSpec):
     part: Literal["weight", "bias"]
 
 
-_DERIVATIVE_OF = {"sigmoid": "sigmoid_prime", "tanh": "tanh_prime", "relu": "relu_prime",
-                  "softplus": "sigmoid", "exp": "exp"}
+_DERIVATIVE_OF = {
+    "sigmoid": "sigmoid_prime",
+    "tanh": "tanh_prime",
+    "relu": "relu_prime",
+    "softplus": "sigmoid",
+    "exp": "exp",
+}
 
 
 class _Reverse:
@@ -204,7 +226,7 @@ class _Reverse:
         self.world = spec.world()
         self.shapes = self.world.shapes()
         self.definitions = dict(self.world.definitions)
-        self.infer = lambda node: infer_shape(node, self.shapes, self.world)
+        self._infer_shape = infer_shape
         self.adjoints: dict[str, Node] = {}
         generic = [n for n, impl in spec.functions.items() if impl == "generic_prime"]
         self.derivative_of = dict(_DERIVATIVE_OF)
@@ -215,6 +237,9 @@ class _Reverse:
                 self.derivative_of[name] = _DERIVATIVE_OF[impl]
         self.functions = spec.functions
         self.one_hot = set(spec.one_hot)
+
+    def infer(self, node: Node) -> tuple[int, ...]:
+        return self._infer_shape(node, self.shapes, self.world)
 
     def gradient(self, of: str, wrt: str, seed: str | None) -> Node:
         self.relevant = self._depending_on(wrt)
@@ -241,7 +266,11 @@ class _Reverse:
         if isinstance(node, Neg):
             return Neg(self.strip_vector_transposes(node.operand))
         if isinstance(node, Bin):
-            return Bin(node.op, self.strip_vector_transposes(node.left), self.strip_vector_transposes(node.right))
+            return Bin(
+                node.op,
+                self.strip_vector_transposes(node.left),
+                self.strip_vector_transposes(node.right),
+            )
         return node
 
     def _depending_on(self, wrt: str) -> set[str]:
@@ -257,7 +286,7 @@ class _Reverse:
     def accumulate(self, name: str, g: Node) -> None:
         self.adjoints[name] = add(self.adjoints[name], g) if name in self.adjoints else g
 
-    def backprop(self, node: Node, g: Node) -> None:  # noqa: PLR0912
+    def backprop(self, node: Node, g: Node) -> None:
         if not self.depends(node):
             return
         if isinstance(node, Var):
@@ -442,7 +471,9 @@ def matmul(a: Node, b: Node) -> Node:
     return Bin("@", a, b)
 
 
-def _finite_difference_check(spec: WorldSpec, result: Node, of: str, wrt: str, seed: str | None) -> None:
+def _finite_difference_check(
+    spec: WorldSpec, result: Node, of: str, wrt: str, seed: str | None
+) -> None:
     """The derived gradient agrees with central differences of the forward pass at one draw."""
     import numpy as np
 
@@ -470,7 +501,9 @@ def _finite_difference_check(spec: WorldSpec, result: Node, of: str, wrt: str, s
     if derived.shape != numeric.shape and derived.size == numeric.size:
         derived = derived.reshape(numeric.shape)
     if derived.shape != numeric.shape or not np.allclose(derived, numeric, rtol=1e-5, atol=1e-6):
-        raise ValueError(f"the derived gradient {to_text(result)} fails the finite-difference check")
+        raise ValueError(
+            f"the derived gradient {to_text(result)} fails the finite-difference check"
+        )
 
 
 @reference("matrix_gradient", MatrixGradientParams)
@@ -486,9 +519,11 @@ def matrix_gradient(p: MatrixGradientParams) -> str:
 def affine_collapse(p: AffineCollapseParams) -> str:
     """The weight or bias of the single affine map that a stack of affine layers computes."""
     world = p.world()
-    parts: dict[str, tuple[Node | None, Node]] = {}  # name -> (linear part A or None for I, offset c)
+    parts: dict[
+        str, tuple[Node | None, Node]
+    ] = {}  # name -> (linear part A or None for I, offset c)
 
-    def split(node: Node) -> tuple[Node | None | Literal[0], Node]:
+    def split(node: Node) -> tuple[Node | Literal[0] | None, Node]:
         """node = A @ input + c, where A is None for the identity and 0 when it does not depend."""
         if isinstance(node, Var):
             if node.name == p.input:
@@ -499,9 +534,15 @@ def affine_collapse(p: AffineCollapseParams) -> str:
         if isinstance(node, Bin) and node.op in "+-":
             (a1, c1), (a2, c2) = split(node.left), split(node.right)
             return _affine_sum(a1, a2, node.op), (add(c1, c2) if node.op == "+" else sub(c1, c2))
-        if isinstance(node, Bin) and node.op in ("@", "dot") and not _uses(node.left, p.input, parts):
+        if (
+            isinstance(node, Bin)
+            and node.op in ("@", "dot")
+            and not _uses(node.left, p.input, parts)
+        ):
             a, c = split(node.right)
-            linear: Node | None | Literal[0] = 0 if a == 0 else node.left if a is None else matmul(node.left, a)
+            linear: Node | Literal[0] | None = (
+                0 if a == 0 else node.left if a is None else matmul(node.left, a)
+            )
             return linear, (ZERO if c == ZERO else matmul(node.left, c))
         raise ValueError(f"{to_text(node)} is not affine in {p.input}")
 
@@ -509,7 +550,7 @@ def affine_collapse(p: AffineCollapseParams) -> str:
         linear, offset = split(definition)
         if linear == 0:
             raise ValueError(f"{name} does not depend on {p.input}")
-        parts[name] = (linear, offset)  # type: ignore[assignment]
+        parts[name] = (linear, offset)
     if p.output not in parts:
         raise ValueError(f"{p.output} is not a definition")
     linear, offset = parts[p.output]

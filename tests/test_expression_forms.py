@@ -29,7 +29,7 @@ def grade(assignment: str, question: str, answer: Any, *, reveal: bool = False) 
 Q6B = ("csc420-a2", "q6b_tanh_grad")
 Q5 = ("csc420-a2", "q5_sigmoid_grad_from_output")
 
-# --- correct forms: full marks ---------------------------------------------------------------------
+# --- correct forms: full marks -------------------------------------------------------------------
 
 CORRECT_Q6B = [
     ("unicode_sigma", "4σ(2x)(1-σ(2x))"),
@@ -86,7 +86,7 @@ def test_q5_correct_forms(answer: str) -> None:
     assert verdict.status is Status.CORRECT, verdict.feedback
 
 
-# --- equal but written the wrong way: partial credit with the rule's feedback -----------------------
+# --- equal but written the wrong way: partial credit with the rule's feedback --------------------
 
 EQUAL_WRONG_FORM = [
     ("tanh_squared", Q6B, "1 - tanh(x)^2", "not_written_with_sigma"),
@@ -120,7 +120,7 @@ def test_equal_but_wrong_form_gets_partial_credit(row: tuple[Any, ...]) -> None:
     assert verdict.credit == 0.5
 
 
-# --- wrong forms: the named mistake where the rubric lists one -------------------------------------
+# --- wrong forms: the named mistake where the rubric lists one -----------------------------------
 
 WRONG_Q6B = [
     ("sigma_of_x", "4σ(x)(1-σ(x))", "sigma_of_x"),
@@ -168,7 +168,9 @@ WRONG_Q5 = [
 ]
 
 
-@pytest.mark.parametrize(("answer", "mistake"), [(a, m) for _, a, m in WRONG_Q6B], ids=[n for n, _, _ in WRONG_Q6B])
+@pytest.mark.parametrize(
+    ("answer", "mistake"), [(a, m) for _, a, m in WRONG_Q6B], ids=[n for n, _, _ in WRONG_Q6B]
+)
 def test_q6b_wrong_forms(answer: str, mistake: str | None) -> None:
     verdict = grade(*Q6B, answer)
     assert verdict.status in (Status.INCORRECT, Status.PARTIAL), verdict.feedback
@@ -177,14 +179,16 @@ def test_q6b_wrong_forms(answer: str, mistake: str | None) -> None:
     assert verdict.feedback.startswith("your answer")
 
 
-@pytest.mark.parametrize(("answer", "mistake"), [(a, m) for _, a, m in WRONG_Q5], ids=[n for n, _, _ in WRONG_Q5])
+@pytest.mark.parametrize(
+    ("answer", "mistake"), [(a, m) for _, a, m in WRONG_Q5], ids=[n for n, _, _ in WRONG_Q5]
+)
 def test_q5_wrong_forms(answer: str, mistake: str | None) -> None:
     verdict = grade(*Q5, answer)
     assert verdict.status is Status.INCORRECT, verdict.feedback
     assert verdict.mistake == mistake
 
 
-# --- feedback in a student's words -----------------------------------------------------------------
+# --- feedback in a student's words ---------------------------------------------------------------
 
 FEEDBACK = [
     ("names_a_point", "4σ(2x)", ["your answer 4*σ(2*x) is not correct", "it gives", "at x ="]),
@@ -195,7 +199,9 @@ FEEDBACK = [
 ]
 
 
-@pytest.mark.parametrize(("answer", "fragments"), [(a, f) for _, a, f in FEEDBACK], ids=[n for n, _, _ in FEEDBACK])
+@pytest.mark.parametrize(
+    ("answer", "fragments"), [(a, f) for _, a, f in FEEDBACK], ids=[n for n, _, _ in FEEDBACK]
+)
 def test_feedback_says_what_differs(answer: str, fragments: list[str]) -> None:
     feedback = grade(*Q6B, answer).feedback
     for fragment in fragments:

@@ -9,7 +9,7 @@ credit with the rule's feedback. An answer that cannot be decided is never calle
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -27,9 +27,15 @@ from grader.mathparse.ast import Node, free_variables, functions_used, to_text
 from grader.parsing.errors import AnswerParseError
 from grader.report import Status
 
+if TYPE_CHECKING:
+    from grader.mathworker import CandidateResult, MathResponse
+
 # σ written as σ'(u) or d/dx σ(u) still counts as written with σ
-_FAMILIES = {"sigmoid": {"sigmoid", "sigmoid_prime"}, "tanh": {"tanh", "tanh_prime"},
-             "relu": {"relu", "relu_prime"}}
+_FAMILIES = {
+    "sigmoid": {"sigmoid", "sigmoid_prime"},
+    "tanh": {"tanh", "tanh_prime"},
+    "relu": {"relu", "relu_prime"},
+}
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,15 @@ class FormRule(RubricModel):
 
     def broken_by(self, tree: Node) -> bool:
         used = functions_used(tree)
-        if self.require_functions and not any(used & _FAMILIES.get(f, {f}) for f in self.require_functions):
+        if self.require_functions and not any(
+            used & _FAMILIES.get(f, {f}) for f in self.require_functions
+        ):
             return True
         if any(used & _FAMILIES.get(f, {f}) for f in self.forbid_functions):
             return True
-        return self.only_variables is not None and not free_variables(tree) <= set(self.only_variables)
+        return self.only_variables is not None and not free_variables(tree) <= set(
+            self.only_variables
+        )
 
 
 class ExpressionQuestion(ComparedQuestion[Formula]):
@@ -72,7 +82,9 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
     aliases: dict[str, list[str]] = Field(default_factory=dict, description="variable -> spellings")
     form: list[FormRule] = Field(default_factory=list, description="how the answer must be written")
     symbolic: bool = Field(True, description="ask sympy for a proof as well (bounded)")
-    timeout: float = Field(3.0, gt=0, le=30, description="seconds per check, enforced by the worker")
+    timeout: float = Field(
+        3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
+    )
 
     answer_hint = "a formula, e.g. 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or 4\\sigma(2x)(1-\\sigma(2x))"
 
@@ -92,7 +104,9 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         return ParseConfig("scalar", names, aliases=self.alias_map())
 
     def alias_map(self) -> dict[str, str]:
-        return {spelling: name for name, spellings in self.aliases.items() for spelling in spellings}
+        return {
+            spelling: name for name, spellings in self.aliases.items() for spelling in spellings
+        }
 
     def parse(self, raw: Any) -> Formula:
         from grader.mathparse import prepare
@@ -123,7 +137,9 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         except AnswerParseError as err:
             return Verdict(Status.INVALID, feedback=f"{err}. {_HOW}", answer=shorten(raw))
         expected = self.expected_value(ctx)
-        alternatives = [(a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]]
+        alternatives = [
+            (a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]
+        ]
         response = self._check(got, [expected, *(v for _, v in alternatives)])
         verdict = self._decide(got, expected, alternatives, response, ctx)
         verdict.answer = self.show(got)
@@ -131,17 +147,28 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         verdict.details.setdefault("check_seconds", round(response.seconds, 4))
         return verdict
 
-    def _check(self, got: Formula, candidates: list[Formula]) -> Any:
+    def _check(self, got: Formula, candidates: list[Formula]) -> MathResponse:
         from grader.mathworker import MathRequest, ScalarSpace, check
 
-        space = ScalarSpace(variables=self.variables, definitions=self.definitions, aliases=self.alias_map())
-        request = MathRequest(kind="scalar", answer=got.text, candidates=[to_text(c.tree) for c in candidates],
-                              space=space, symbolic=self.symbolic)
+        space = ScalarSpace(
+            variables=self.variables, definitions=self.definitions, aliases=self.alias_map()
+        )
+        request = MathRequest(
+            kind="scalar",
+            answer=got.text,
+            candidates=[to_text(c.tree) for c in candidates],
+            space=space,
+            symbolic=self.symbolic,
+        )
         return check(request, self.timeout)
 
     def _decide(
-        self, got: Formula, expected: Formula, alternatives: list[tuple[Alternative, Formula]],
-        response: Any, ctx: GradingContext,
+        self,
+        got: Formula,
+        expected: Formula,
+        alternatives: list[tuple[Alternative, Formula]],
+        response: MathResponse,
+        ctx: GradingContext,
     ) -> Verdict:
         if response.status != "ok":
             return _undecided(response)
@@ -156,19 +183,31 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
                 verdict.details = details
                 return verdict
         if main.outcome == "undecided":
-            return Verdict(Status.INVALID, 0.0, "your answer could not be checked automatically "
-                           f"({main.reason}); it is not marked wrong: a person will look at it",
-                           details={**details, "undecided": True})
+            return Verdict(
+                Status.INVALID,
+                0.0,
+                "your answer could not be checked automatically "
+                f"({main.reason}); it is not marked wrong: a person will look at it",
+                details={**details, "undecided": True},
+            )
         return Verdict(Status.INCORRECT, 0.0, self._difference(got, main, ctx), details=details)
 
     def _form_verdict(self, got: Formula, details: dict[str, Any]) -> Verdict:
         for rule in self.form:
             if rule.broken_by(got.tree):
-                status = Status.CORRECT if rule.credit >= 1 else Status.PARTIAL if rule.credit > 0 else Status.INCORRECT
-                return Verdict(status, rule.credit, rule.feedback, mistake=rule.name, details=details)
+                status = (
+                    Status.CORRECT
+                    if rule.credit >= 1
+                    else Status.PARTIAL
+                    if rule.credit > 0
+                    else Status.INCORRECT
+                )
+                return Verdict(
+                    status, rule.credit, rule.feedback, mistake=rule.name, details=details
+                )
         return Verdict(Status.CORRECT, 1.0, "your answer is correct", details=details)
 
-    def _difference(self, got: Formula, result: Any, ctx: GradingContext) -> str:
+    def _difference(self, got: Formula, result: CandidateResult, ctx: GradingContext) -> str:
         from grader.mathparse.equivalence import describe_point
 
         text = f"your answer {got.show()} is not correct"
@@ -178,8 +217,10 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         if result.method == "definedness":
             return text + f": it has no finite value{where}, where the derivative is defined"
         if result.method == "high-precision" or (result.relative_gap or 1) < 1e-6:
-            return text + (f": it is off by a tiny amount (relative {result.relative_gap:.1g}){where}: an "
-                           "extra small term, or a constant rounded?")
+            return text + (
+                f": it is off by a tiny amount (relative {result.relative_gap:.1g}){where}: an "
+                "extra small term, or a constant rounded?"
+            )
         if result.method == "symbolic":
             return text + ": it differs from the correct formula by a small term"
         if result.got is not None and where:
@@ -192,32 +233,56 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         return bool(self.reveal_answer or (self.reveal_answer is None and ctx.reveal_answers))
 
 
-_HOW = "Write a formula such as 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or, in LaTeX, 4\\sigma(2x)(1-\\sigma(2x))"
+_HOW = (
+    "Write a formula such as 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or, in LaTeX, "
+    "4\\sigma(2x)(1-\\sigma(2x))"
+)
 
 
 def _as_text(raw: Any) -> str:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        what = "a list" if isinstance(raw, list) else "a mapping" if isinstance(raw, dict) else "not text"
-        raise AnswerParseError(f"your answer is {what}; this question takes one formula written as text")
+        what = (
+            "a list"
+            if isinstance(raw, list)
+            else "a mapping"
+            if isinstance(raw, dict)
+            else "not text"
+        )
+        raise AnswerParseError(
+            f"your answer is {what}; this question takes one formula written as text"
+        )
     return str(raw)
 
 
 def _factor_words(factor: float) -> str:
     if abs(factor + 1) < 1e-9:
         return "it has the wrong sign (a sign error)"
-    for name, value in (("2", 2.0), ("4", 4.0), ("1/2", 0.5), ("1/4", 0.25), ("-2", -2.0), ("-4", -4.0)):
+    for name, value in (
+        ("2", 2.0),
+        ("4", 4.0),
+        ("1/2", 0.5),
+        ("1/4", 0.25),
+        ("-2", -2.0),
+        ("-4", -4.0),
+    ):
         if abs(factor - value) < 1e-9:
             return f"it is {name} times the correct value: a constant factor is wrong"
     return f"it is {factor:.4g} times the correct value: a constant factor is wrong"
 
 
-def _undecided(response: Any) -> Verdict:
+def _undecided(response: MathResponse) -> Verdict:
     if response.status == "invalid":
         return Verdict(Status.INVALID, 0.0, f"{response.message}. {_HOW}")
     if response.status == "timeout":
-        text = ("your answer could not be checked within the time limit; it is not marked wrong: "
-                "simplify it, or a person will look at it")
+        text = (
+            "your answer could not be checked within the time limit; it is not marked wrong: "
+            "simplify it, or a person will look at it"
+        )
     else:
-        text = ("your answer could not be checked (the checker ran out of memory or stopped); "
-                "it is not marked wrong: a person will look at it")
-    return Verdict(Status.INVALID, 0.0, text, details={"undecided": response.status, "why": response.message})
+        text = (
+            "your answer could not be checked (the checker ran out of memory or stopped); "
+            "it is not marked wrong: a person will look at it"
+        )
+    return Verdict(
+        Status.INVALID, 0.0, text, details={"undecided": response.status, "why": response.message}
+    )

@@ -7,23 +7,39 @@ own message); then its values are compared with the derived reference on random 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from grader.checkers.base import Alternative, ComparedQuestion, GradingContext, Verdict, _credited, is_blank, shorten
+from grader.checkers.base import (
+    Alternative,
+    ComparedQuestion,
+    GradingContext,
+    Verdict,
+    _credited,
+    is_blank,
+    shorten,
+)
 from grader.checkers.expression import Formula, _as_text, _factor_words
 from grader.mathparse.ast import to_text
 from grader.parsing.errors import AnswerParseError
 from grader.report import Status
 
+if TYPE_CHECKING:
+    from grader.mathworker import CandidateResult, MathResponse
+
 _WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
-_HOW = "Write it in numpy notation, e.g. W1.T @ (sigmoid_prime(z) * d): @ is a matrix product, * element-wise, .T a transpose"
+_HOW = (
+    "Write it in numpy notation, e.g. W1.T @ (sigmoid_prime(z) * d): @ is a matrix product, "
+    "* element-wise, .T a transpose"
+)
 
 
 class MatrixExpressionQuestion(ComparedQuestion[Formula]):
     kind: Literal["matrix_expression"] = "matrix_expression"
-    timeout: float = Field(3.0, gt=0, le=30, description="seconds per check, enforced by the worker")
+    timeout: float = Field(
+        3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
+    )
 
     answer_hint = "a numpy-notation formula, e.g. W2 @ W1"
 
@@ -63,7 +79,9 @@ class MatrixExpressionQuestion(ComparedQuestion[Formula]):
         except AnswerParseError as err:
             return Verdict(Status.INVALID, feedback=f"{err}. {_HOW}", answer=shorten(raw))
         expected = self.expected_value(ctx)
-        alternatives = [(a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]]
+        alternatives = [
+            (a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]
+        ]
         response = self._check(got, [expected, *(v for _, v in alternatives)], ctx)
         verdict = self._decide(got, alternatives, response)
         verdict.answer = self.show(got)
@@ -71,14 +89,22 @@ class MatrixExpressionQuestion(ComparedQuestion[Formula]):
         verdict.details.setdefault("check_seconds", round(response.seconds, 4))
         return verdict
 
-    def _check(self, got: Formula, candidates: list[Formula], ctx: GradingContext | None) -> Any:
+    def _check(
+        self, got: Formula, candidates: list[Formula], ctx: GradingContext | None
+    ) -> MathResponse:
         from grader.mathworker import MathRequest, check
 
-        request = MathRequest(kind="matrix", answer=got.text, candidates=[to_text(c.tree) for c in candidates],
-                              world=self.world_data(ctx))
+        request = MathRequest(
+            kind="matrix",
+            answer=got.text,
+            candidates=[to_text(c.tree) for c in candidates],
+            world=self.world_data(ctx),
+        )
         return check(request, self.timeout)
 
-    def _decide(self, got: Formula, alternatives: list[tuple[Alternative, Formula]], response: Any) -> Verdict:
+    def _decide(
+        self, got: Formula, alternatives: list[tuple[Alternative, Formula]], response: MathResponse
+    ) -> Verdict:
         from grader.checkers.expression import _undecided
 
         if response.status not in ("ok", "shape_error"):
@@ -97,7 +123,7 @@ class MatrixExpressionQuestion(ComparedQuestion[Formula]):
         return Verdict(Status.INCORRECT, 0.0, _difference(got, main))
 
 
-def _difference(got: Formula, result: Any) -> str:
+def _difference(got: Formula, result: CandidateResult) -> str:
     text = f"your answer {to_text(got.tree)} is not correct"
     if result.outcome == "transposed":
         return text + ": it is the transpose of the correct result (a missing or extra transpose)"
@@ -105,4 +131,7 @@ def _difference(got: Formula, result: Any) -> str:
         return text + ": " + result.reason.removeprefix("your answer ")
     if result.factor is not None:
         return text + "; " + _factor_words(result.factor)
-    return text + ": it gives other values than the correct result on random inputs of the declared shapes"
+    return (
+        text
+        + ": it gives other values than the correct result on random inputs of the declared shapes"
+    )

@@ -38,7 +38,7 @@ class Neg:
 
 @dataclass(frozen=True)
 class Bin:
-    op: str  # + - * / ^ @ ; `dot` is written `·` or \cdot in matrix answers (a product of either kind)
+    op: str  # + - * / ^ @, and `dot`: `·` or juxtaposition in matrix answers (either product)
     left: Node
     right: Node
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
 
 from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num
@@ -20,7 +21,11 @@ from grader.parsing.errors import AnswerParseError
 MAX_BITS = 4000  # of a numerator or denominator
 CONSTANT_LIMITS = Limits(max_length=300, max_tokens=150, max_nodes=100, max_depth=20)
 _CONFIG = ParseConfig("scalar", frozenset(), limits=CONSTANT_LIMITS)
-_FLOAT_FUNCTIONS = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "abs": abs}
+_FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "sqrt": math.sqrt,
+    "exp": math.exp,
+    "log": math.log,
+}
 
 Value = Fraction | float
 
@@ -59,7 +64,7 @@ def _call(node: Call) -> Value:
         raise AnswerParseError(f"your answer uses {node.func}, which a number answer does not take")
     arg = _value(node.args[0])
     if node.func == "abs":
-        return abs(arg)
+        return -arg if arg < 0 else arg
     if node.func == "sqrt" and isinstance(arg, Fraction) and arg >= 0:
         exact = _exact_root(arg)
         if exact is not None:
@@ -67,10 +72,12 @@ def _call(node: Call) -> Value:
     try:
         return float(_FLOAT_FUNCTIONS[node.func](float(arg)))
     except (ValueError, OverflowError):
-        raise AnswerParseError(f"your answer takes {node.func} of {float(arg):g}, which has no value") from None
+        raise AnswerParseError(
+            f"your answer takes {node.func} of {float(arg):g}, which has no value"
+        ) from None
 
 
-_FUNCTIONS_ALLOWED = set(_FLOAT_FUNCTIONS)
+_FUNCTIONS_ALLOWED = {*_FLOAT_FUNCTIONS, "abs"}
 
 
 def _exact_root(value: Fraction) -> Fraction | None:
@@ -98,16 +105,17 @@ def _binary(op: str, a: Value, b: Value) -> Value:
 
 def _power(base: Value, exponent: Value) -> Value:
     if isinstance(base, Fraction) and isinstance(exponent, Fraction) and exponent.denominator == 1:
-        bits = max(base.numerator.bit_length(), base.denominator.bit_length()) * abs(exponent.numerator)
+        bits = max(base.numerator.bit_length(), base.denominator.bit_length()) * abs(
+            exponent.numerator
+        )
         if bits > MAX_BITS:
             raise AnswerParseError("your answer has a power too large to work with")
         if base == 0 and exponent < 0:
             raise AnswerParseError("your answer divides by zero")
         return base**exponent.numerator
-    try:
-        result = float(base) ** float(exponent)
-    except (OverflowError, ZeroDivisionError):
-        raise AnswerParseError("your answer has a power too large to work with") from None
-    if isinstance(result, complex):
+    if base < 0:
         raise AnswerParseError("your answer takes a fractional power of a negative number")
-    return result
+    try:
+        return math.pow(float(base), float(exponent))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        raise AnswerParseError("your answer has a power with no finite value") from None

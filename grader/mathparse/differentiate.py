@@ -70,7 +70,9 @@ def call(name: str, arg: Node) -> Node:
 # f'(u) for each whitelisted scalar function, as a tree in u
 _DERIVATIVES: dict[str, Callable[[Node], Node]] = {
     "sigmoid": lambda u: call("sigmoid_prime", u),
-    "sigmoid_prime": lambda u: mul(call("sigmoid_prime", u), sub(ONE, mul(TWO, call("sigmoid", u)))),
+    "sigmoid_prime": lambda u: mul(
+        call("sigmoid_prime", u), sub(ONE, mul(TWO, call("sigmoid", u)))
+    ),
     "tanh": lambda u: call("tanh_prime", u),
     "tanh_prime": lambda u: mul(Num(Fraction(-2)), mul(call("tanh", u), call("tanh_prime", u))),
     "sech": lambda u: neg(mul(call("sech", u), call("tanh", u))),
@@ -99,7 +101,9 @@ def differentiate(node: Node, var: str) -> Node:
     if isinstance(node, Call):
         rule = _DERIVATIVES.get(node.func)
         if rule is None or len(node.args) != 1:
-            raise AnswerParseError(f"your answer differentiates {node.func}, which the grader cannot do")
+            raise AnswerParseError(
+                f"your answer differentiates {node.func}, which the grader cannot do"
+            )
         (u,) = node.args
         return mul(rule(u), differentiate(u, var))
     if isinstance(node, Transpose):
@@ -126,7 +130,9 @@ def _binary(node: Bin, var: str) -> Node:
         if a == Const("e"):
             return mul(node, db)
         return mul(node, add(mul(db, call("log", a)), div(mul(b, da), a)))
-    raise AnswerParseError(f"your answer differentiates a `{node.op}` product, which the grader cannot do")
+    raise AnswerParseError(
+        f"your answer differentiates a `{node.op}` product, which the grader cannot do"
+    )
 
 
 def expand_derivatives(node: Node) -> Node:

@@ -80,7 +80,12 @@ class Comparison:
 
 
 def compare(
-    got: Node, expected: Node, space: ProbeSpace, *, symbolic: bool = False, symbolic_seconds: float = 1.0
+    got: Node,
+    expected: Node,
+    space: ProbeSpace,
+    *,
+    symbolic: bool = False,
+    symbolic_seconds: float = 1.0,
 ) -> Comparison:
     """Is `got` the same function as `expected` on `space`?"""
     result = _numeric(got, expected, space)
@@ -98,7 +103,9 @@ def _numeric(got: Node, expected: Node, space: ProbeSpace) -> Comparison:
     finite_g, finite_e = np.isfinite(g.values), np.isfinite(e.values)
     both = finite_g & finite_e
     gap = np.abs(g.values - e.values)
-    tol = RTOL * np.maximum(np.abs(g.values), np.abs(e.values)) + CANCELLATION_TOL * np.maximum(g.scale, e.scale)
+    tol = RTOL * np.maximum(np.abs(g.values), np.abs(e.values)) + CANCELLATION_TOL * np.maximum(
+        g.scale, e.scale
+    )
     tol += 1e-300
     with np.errstate(invalid="ignore"):
         disagree = both & ~(gap <= tol)
@@ -107,20 +114,35 @@ def _numeric(got: Node, expected: Node, space: ProbeSpace) -> Comparison:
         if confirmed is not None:
             return confirmed
     no_value = finite_e & ~finite_g
-    if no_value.sum() > max(1, UNDEFINED_SHARE * finite_e.sum()) or (no_value.any() and not both.any()):
+    if no_value.sum() > max(1, UNDEFINED_SHARE * finite_e.sum()) or (
+        no_value.any() and not both.any()
+    ):
         index = int(np.flatnonzero(no_value)[0])
         kind = "overflows" if np.isinf(g.values[index]) else "has no value"
-        return Comparison("different", "definedness", f"the answer {kind} where the reference is defined",
-                          point=_point(env, index, space), details={"points_without_value": int(no_value.sum())})
+        return Comparison(
+            "different",
+            "definedness",
+            f"the answer {kind} where the reference is defined",
+            point=_point(env, index, space),
+            details={"points_without_value": int(no_value.sum())},
+        )
     agreeing = int(both.sum())
     if agreeing < MIN_POINTS:
-        return Comparison("undecided", "numeric",
-                          f"only {agreeing} of {size} points give values for both formulas")
+        return Comparison(
+            "undecided",
+            "numeric",
+            f"only {agreeing} of {size} points give values for both formulas",
+        )
     return _high_precision_agreement(got, expected, env, g, e, both, space)
 
 
 def _confirm_difference(
-    got: Node, expected: Node, env: dict[str, Array], g: FloatResult, e: FloatResult, indices: Any,
+    got: Node,
+    expected: Node,
+    env: dict[str, Array],
+    g: FloatResult,
+    e: FloatResult,
+    indices: Any,
     space: ProbeSpace,
 ) -> Comparison | None:
     """A float disagreement that holds at 50 digits (or is too large to be rounding)."""
@@ -130,7 +152,10 @@ def _confirm_difference(
         relative = abs(gv - ev) / max(abs(gv), abs(ev), 1e-300)
         if g.clean[index] and e.clean[index]:
             try:
-                hg, he = eval_mp(got, point, space.definitions), eval_mp(expected, point, space.definitions)
+                hg, he = (
+                    eval_mp(got, point, space.definitions),
+                    eval_mp(expected, point, space.definitions),
+                )
             except (Undefined, ValueError, ZeroDivisionError):
                 continue
             scale = max(float(g.scale[index]), float(e.scale[index]), 1.0)
@@ -139,33 +164,56 @@ def _confirm_difference(
             relative = float(abs(hg - he) / max(abs(hg), abs(he), 1e-300))
         elif relative < 1e-6:
             continue
-        return Comparison("different", "numeric", "the values differ", point=point, got=gv,
-                          relative_gap=relative)
+        return Comparison(
+            "different", "numeric", "the values differ", point=point, got=gv, relative_gap=relative
+        )
     return None
 
 
 def _high_precision_agreement(
-    got: Node, expected: Node, env: dict[str, Array], g: FloatResult, e: FloatResult, both: Any,
+    got: Node,
+    expected: Node,
+    env: dict[str, Array],
+    g: FloatResult,
+    e: FloatResult,
+    both: Any,
     space: ProbeSpace,
 ) -> Comparison:
     clean = np.flatnonzero(both & g.clean & e.clean)
-    picks = clean[np.linspace(0, len(clean) - 1, num=min(6, len(clean))).astype(int)] if len(clean) else []
+    picks = (
+        clean[np.linspace(0, len(clean) - 1, num=min(6, len(clean))).astype(int)]
+        if len(clean)
+        else []
+    )
     checked = 0
     for index in picks:
         point = _base_point(env, int(index), space)
         try:
-            hg, he = eval_mp(got, point, space.definitions), eval_mp(expected, point, space.definitions)
+            hg, he = (
+                eval_mp(got, point, space.definitions),
+                eval_mp(expected, point, space.definitions),
+            )
         except (Undefined, ValueError, ZeroDivisionError):
             continue
         checked += 1
         scale = max(float(g.scale[index]), float(e.scale[index]), 1.0)
         if abs(hg - he) > HP_TOL * scale:
             relative = float(abs(hg - he) / max(abs(hg), abs(he), 1e-300))
-            return Comparison("different", "high-precision", "the values differ by a tiny amount",
-                              point=point, got=float(hg), relative_gap=relative)
+            return Comparison(
+                "different",
+                "high-precision",
+                "the values differ by a tiny amount",
+                point=point,
+                got=float(hg),
+                relative_gap=relative,
+            )
     count = int(both.sum())
-    return Comparison("equal", "numeric", f"equal at {count} points ({checked} at 50 digits)",
-                      details={"points": count, "high_precision_points": checked})
+    return Comparison(
+        "equal",
+        "numeric",
+        f"equal at {count} points ({checked} at 50 digits)",
+        details={"points": count, "high_precision_points": checked},
+    )
 
 
 def _base_point(env: dict[str, Array], index: int, space: ProbeSpace) -> dict[str, float]:
@@ -193,10 +241,13 @@ def _with_symbolic(
         return numeric
     numeric.details["symbolic"] = verdict
     if verdict == "zero":
-        return Comparison("equal", "symbolic", "proved equal by sympy", proved=True, details=numeric.details)
+        return Comparison(
+            "equal", "symbolic", "proved equal by sympy", proved=True, details=numeric.details
+        )
     if verdict == "nonzero" and numeric.outcome != "different":
-        return Comparison("different", "symbolic", "sympy finds a non-zero difference",
-                          details=numeric.details)
+        return Comparison(
+            "different", "symbolic", "sympy finds a non-zero difference", details=numeric.details
+        )
     return numeric
 
 

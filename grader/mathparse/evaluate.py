@@ -105,7 +105,11 @@ def _float_node(node: Node, visit: Callable[[Node], Array], env: dict[str, Array
 
 
 _FLOAT_OPS: dict[str, Callable[[Array, Array], Array]] = {
-    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power,
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "/": np.divide,
+    "^": np.power,
 }
 
 
@@ -117,7 +121,10 @@ class Undefined(Exception):
 
 
 def eval_mp(
-    node: Node, point: dict[str, float], definitions: tuple[tuple[str, Node], ...] = (), digits: int = 50
+    node: Node,
+    point: dict[str, float],
+    definitions: tuple[tuple[str, Node], ...] = (),
+    digits: int = 50,
 ) -> Any:
     """The value at `point` with `digits` significant digits; definitions are computed likewise."""
     import mpmath
@@ -153,7 +160,7 @@ def _mp(node: Node, point: dict[str, Any], mp: Any) -> Any:
                 raise Undefined
             return a / b
         if node.op == "^":
-            if a < 0 and b != int(b) or a == 0 and b < 0:
+            if (a < 0 and b != int(b)) or (a == 0 and b < 0):
                 raise Undefined
             return mp.power(a, b)
     raise TypeError(f"cannot evaluate {type(node).__name__} as a scalar")
@@ -162,7 +169,10 @@ def _mp(node: Node, point: dict[str, Any], mp: Any) -> Any:
 def _mp_call(func: str, u: Any, mp: Any) -> Any:
     if func in ("log", "sqrt") and (u < 0 or (func == "log" and u == 0)):
         raise Undefined
-    sigmoid = (lambda v: 1 / (1 + mp.exp(-v)))
+
+    def sigmoid(v: Any) -> Any:
+        return 1 / (1 + mp.exp(-v))
+
     table: dict[str, Callable[[Any], Any]] = {
         "sigmoid": sigmoid,
         "sigmoid_prime": lambda v: sigmoid(v) * sigmoid(-v),
@@ -206,18 +216,22 @@ def _constant_pass(node: Node, limits: Limits) -> float | None:
     parts = [_constant_pass(child, limits) for child in children(node)]
     if isinstance(node, Call) and node.func not in FLOAT_FUNCTIONS:
         return None
-    if isinstance(node, Bin) and node.op == "^" and parts[1] is not None:
-        if abs(parts[1]) > limits.max_power:
-            raise AnswerParseError(
-                f"your answer raises something to the power {parts[1]:.6g}; powers are limited "
-                f"to ±{limits.max_power}"
-            )
+    exponent = parts[1] if isinstance(node, Bin) and node.op == "^" else None
+    if exponent is not None and abs(exponent) > limits.max_power:
+        raise AnswerParseError(
+            f"your answer raises something to the power {exponent:.6g}; powers are limited "
+            f"to ±{limits.max_power}"
+        )
+    if isinstance(node, Bin) and node.op == "/" and parts[1] == 0:
+        raise AnswerParseError("your answer divides by zero")
     if any(p is None for p in parts) or isinstance(node, Transpose):
         return None
     with np.errstate(all="ignore"):
         value = float(_apply(node, [float(p) for p in parts if p is not None]))
     if math.isnan(value):
-        raise AnswerParseError("your answer has a constant part with no value (such as 1/0 or log(-1))")
+        raise AnswerParseError(
+            "your answer has a constant part with no value (such as 1/0 or log(-1))"
+        )
     if not math.isfinite(value) or abs(value) > limits.max_constant:
         raise AnswerParseError(
             "your answer has a constant part too large to work with (over 1e300); "

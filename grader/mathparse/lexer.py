@@ -26,22 +26,76 @@ class Token:
 
 
 _UNICODE = {
-    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*", "\u2217": "*", "\u22c5": "·",
-    "\u2219": "·", "\u2022": "·", "\u2299": "⊙", "\u2218": "⊙", "\u2032": "'", "\u2019": "'",
-    "\u00b2": "^2", "\u00b3": "^3", "\u1d40": "^T", "\u207b\u00b9": "^(-1)", "\u221a": "sqrt",
-    "\u2009": " ", "\u202f": " ", "\u00a0": " ", "\u200b": "", "\u00b7": "·", "\u03c3": "σ",
-    "\u2202": "\\partial ", "[": "(", "]": ")", "\u27e8": "(", "\u27e9": ")",
-    "y\u0302": " y_hat ", "\u0177": " y_hat ", "x\u0304": " x_bar ",
+    "\u2212": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u00d7": "*",
+    "\u2217": "*",
+    "\u22c5": "·",
+    "\u2219": "·",
+    "\u2022": "·",
+    "\u2299": "⊙",
+    "\u2218": "⊙",
+    "\u2032": "'",
+    "\u2019": "'",
+    "\u00b2": "^2",
+    "\u00b3": "^3",
+    "\u1d40": "^T",
+    "\u207b\u00b9": "^(-1)",
+    "\u221a": "sqrt",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u00a0": " ",
+    "\u200b": "",
+    "\u00b7": "·",
+    "\u03c3": "σ",
+    "\u2202": "\\partial ",
+    "[": "(",
+    "]": ")",
+    "\u27e8": "(",
+    "\u27e9": ")",
+    "y\u0302": " y_hat ",
+    "\u0177": " y_hat ",
+    "x\u0304": " x_bar ",
 }
-_SPACING = re.compile(r"\\(?:[,;:! ]|quad|qquad|displaystyle|textstyle|limits|nolimits)(?![A-Za-z])")
-_DELIMITED = re.compile(r"\\(?:left|right|bigl?|bigr?|Bigl?|Bigr?|biggl?|biggr?)(?![A-Za-z])\s*(\\[{}|]|[()\[\]|.])?")
-_WRAPPERS = {"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "text", "textrm", "textit",
-             "operatorname", "mathsf", "mathnormal", "textbf", "mathbb", "mathcal", "overrightarrow"}
+_SPACING = re.compile(
+    r"\\(?:[,;:! ]|quad|qquad|displaystyle|textstyle|limits|nolimits)(?![A-Za-z])"
+)
+_DELIMITED = re.compile(
+    r"\\(?:left|right|bigl?|bigr?|Bigl?|Bigr?|biggl?|biggr?)(?![A-Za-z])\s*(\\[{}|]|[()\[\]|.])?"
+)
+_WRAPPERS = {
+    "mathbf",
+    "boldsymbol",
+    "bm",
+    "vec",
+    "mathrm",
+    "mathit",
+    "text",
+    "textrm",
+    "textit",
+    "operatorname",
+    "mathsf",
+    "mathnormal",
+    "textbf",
+    "mathbb",
+    "mathcal",
+    "overrightarrow",
+}
 _ACCENTS = {"hat": "hat", "bar": "bar", "tilde": "tilde", "dot": "dot", "widehat": "hat"}
 _FUNCTION_COMMANDS = {"exp", "log", "ln", "tanh", "sinh", "cosh", "sech", "sqrt", "max"}
 _OPERATOR_COMMANDS = {
-    "cdot": "·", "times": "*", "odot": "⊙", "circ": "⊙", "ast": "*", "div": "/",
-    "top": "⊤", "intercal": "⊤", "prime": "'", "partial": "d", "pi": "π",
+    "cdot": "·",
+    "times": "*",
+    "odot": "⊙",
+    "circ": "⊙",
+    "ast": "*",
+    "div": "/",
+    "top": "⊤",
+    "intercal": "⊤",
+    "prime": "'",
+    "partial": "d",
+    "pi": "π",
 }
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _IDENT = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9\u0370-\u03ff]*")
@@ -59,7 +113,7 @@ def normalise(text: str, limits: Limits) -> str:
     text = text.strip()
     for opening, closing in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
         if text.startswith(opening) and text.endswith(closing) and len(text) >= 2 * len(opening):
-            text = text[len(opening): len(text) - len(closing)].strip()
+            text = text[len(opening) : len(text) - len(closing)].strip()
             break
     if "$" in text:
         raise AnswerParseError("your answer has a stray $: write one formula, e.g. $4\\sigma(2x)$")
@@ -151,7 +205,7 @@ def _subscript(text: str, i: int, tokens: list[Token]) -> int:
         close = text.find("}", j)
         if close < 0:
             raise AnswerParseError("your answer has a `_{` without its closing `}`")
-        inner = text[j + 1: close].strip()
+        inner = text[j + 1 : close].strip()
         inner = re.sub(r"\\(?:text|mathrm|rm)\s*\{([^{}]*)\}", r"\1", inner).replace(" ", "")
         inner = inner.lstrip("\\")
         end = close + 1
@@ -190,7 +244,9 @@ def _command(text: str, i: int, tokens: list[Token]) -> int:
         return end
     if name in _WRAPPERS or name in _ACCENTS:
         return _wrapped(text, name, end, i, tokens)
-    raise AnswerParseError(f"your answer uses the LaTeX command \\{name}, which the grader does not read")
+    raise AnswerParseError(
+        f"your answer uses the LaTeX command \\{name}, which the grader does not read"
+    )
 
 
 def _wrapped(text: str, name: str, end: int, start: int, tokens: list[Token]) -> int:
@@ -212,5 +268,5 @@ def _wrapped(text: str, name: str, end: int, start: int, tokens: list[Token]) ->
 
 
 def _unexpected(text: str, i: int) -> str:
-    snippet = text[i: i + 12]
+    snippet = text[i : i + 12]
     return f"your answer has {snippet!r} at character {i + 1}, which the grader cannot read"

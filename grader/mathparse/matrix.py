@@ -48,17 +48,27 @@ class World:
         return frozenset(self.symbols) | {n for n, _ in self.definitions}
 
     def config(self) -> ParseConfig:
-        primes = {}
-        for name, impl in self.functions.items():
-            if impl == "generic":
-                primes.update({name: p for p, i in self.functions.items() if i == "generic_prime"})
-        return ParseConfig("matrix", self.names, functions={n: n for n in self.functions},
-                           primes=primes, aliases=self.aliases, limits=self.limits)
+        derivatives = [n for n, impl in self.functions.items() if impl == "generic_prime"]
+        primes = {
+            n: derivatives[0]
+            for n, impl in self.functions.items()
+            if impl == "generic" and derivatives
+        }
+        return ParseConfig(
+            "matrix",
+            self.names,
+            functions={n: n for n in self.functions},
+            primes=primes,
+            aliases=self.aliases,
+            limits=self.limits,
+        )
 
     def squared(self, size: int = 4) -> World:
         """The same world with every dimension (other than 1) of one size: anything computes."""
         symbols = {n: tuple(1 if d == 1 else size for d in s) for n, s in self.symbols.items()}
-        return World(symbols, self.definitions, self.functions, self.one_hot, {}, self.aliases, self.limits)
+        return World(
+            symbols, self.definitions, self.functions, self.one_hot, {}, self.aliases, self.limits
+        )
 
     def shapes(self) -> dict[str, Shape]:
         shapes = dict(self.symbols)
@@ -98,7 +108,9 @@ class _Budget:
 
     def size(self, shape: Shape, node: Node) -> Shape:
         if math.prod(shape) > self.limits.max_array_elements:
-            raise ShapeError(f"your answer builds {to_text(node)[:60]}, an array far too large for this question")
+            raise ShapeError(
+                f"your answer builds {to_text(node)[:60]}, an array far too large for this question"
+            )
         return shape
 
 
@@ -125,7 +137,9 @@ def _infer(node: Node, shapes: dict[str, Shape], world: World, budget: _Budget) 
     if op == "@":
         return budget.size(_matmul_shape(node, left, right, world, budget), node)
     if op == "^" and right:
-        raise ShapeError(f"your answer raises to a power that is not a number in {to_text(node)[:60]}")
+        raise ShapeError(
+            f"your answer raises to a power that is not a number in {to_text(node)[:60]}"
+        )
     return budget.size(_broadcast(node, left, right, world), node)
 
 
@@ -148,8 +162,8 @@ def _matmul_shape(node: Bin, a: Shape, b: Shape, world: World, budget: _Budget) 
         )
     if len(a) > 2 or len(b) > 2 or a[-1] != b[0]:
         raise ShapeError(
-            f"your answer cannot be computed: `{_clip(text)}` multiplies {describe_shape(a, world)} "
-            f"by {describe_shape(b, world)}, and {a[-1]} ≠ {b[0]}"
+            f"your answer cannot be computed: `{_clip(text)}` multiplies "
+            f"{describe_shape(a, world)} by {describe_shape(b, world)}, and {a[-1]} ≠ {b[0]}"
         )
     budget.flops += math.prod(a) * (b[-1] if len(b) == 2 else 1)
     if budget.flops > budget.limits.max_matmul_flops:
@@ -161,7 +175,9 @@ def _broadcast(node: Bin, a: Shape, b: Shape, world: World) -> Shape:
     try:
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:
-        word = {"+": "adds", "-": "subtracts", "*": "multiplies element-wise", "/": "divides"}[node.op]
+        word = {"+": "adds", "-": "subtracts", "*": "multiplies element-wise", "/": "divides"}[
+            node.op
+        ]
         raise ShapeError(
             f"your answer cannot be computed: `{_clip(to_text(node))}` {word} "
             f"{describe_shape(a, world)} and {describe_shape(b, world)}"
@@ -235,7 +251,12 @@ def _value(node: Node, visit: Callable[[Node], Any], env: dict[str, Array], worl
     if op == "dot":
         op = "*" if np.ndim(a) == 0 or np.ndim(b) == 0 else "@"
     ops: dict[str, Callable[[Any, Any], Any]] = {
-        "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power, "@": np.matmul,
+        "+": np.add,
+        "-": np.subtract,
+        "*": np.multiply,
+        "/": np.divide,
+        "^": np.power,
+        "@": np.matmul,
     }
     return ops[op](a, b)
 
@@ -255,7 +276,7 @@ def _call(func: str, args: list[Any], world: World) -> Any:
     return FLOAT_FUNCTIONS[impl](u)
 
 
-# --- comparison ------------------------------------------------------------------------------------
+# --- comparison ----------------------------------------------------------------------------------
 
 MatrixOutcome = Literal["equal", "different", "transposed", "shape", "undefined"]
 
@@ -271,14 +292,18 @@ class MatrixComparison:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def compare_matrix(got: Node, expected: Node, world: World, *, draws: int = 3, seed: int = 7) -> MatrixComparison:
+def compare_matrix(
+    got: Node, expected: Node, world: World, *, draws: int = 3, seed: int = 7
+) -> MatrixComparison:
     shapes = world.shapes()
     got_shape = infer_shape(got, shapes, world)  # ShapeError propagates: the caller words it
     want_shape = infer_shape(expected, shapes, world)
     if not _same_shape(got_shape, want_shape) and not _same_shape(got_shape[::-1], want_shape):
         return MatrixComparison(
-            "shape", f"your answer is {describe_shape(got_shape, world)}; the answer should be "
-                     f"{describe_shape(want_shape, world)}")
+            "shape",
+            f"your answer is {describe_shape(got_shape, world)}; the answer should be "
+            f"{describe_shape(want_shape, world)}",
+        )
     transposed_only = not _same_shape(got_shape, want_shape)
     ratios: list[float] = []
     straight = flipped = True
@@ -287,17 +312,28 @@ def compare_matrix(got: Node, expected: Node, world: World, *, draws: int = 3, s
         g, g_scale = evaluate(got, env, world)
         e, e_scale = evaluate(expected, env, world)
         if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
-            return MatrixComparison("undefined", "your answer has no finite value on some inputs "
-                                                 "(a log or square root of a negative number, or a division by 0?)")
+            return MatrixComparison(
+                "undefined",
+                "your answer has no finite value on some inputs "
+                "(a log or square root of a negative number, or a division by 0?)",
+            )
         tol = CANCELLATION_TOL * max(g_scale, e_scale, 1e-300)
-        straight = straight and not transposed_only and _close(g.reshape(e.shape) if g.size == e.size else g, e, tol)
+        straight = (
+            straight
+            and not transposed_only
+            and _close(g.reshape(e.shape) if g.size == e.size else g, e, tol)
+        )
         flipped = flipped and g.ndim == 2 and _close(g.T, e, tol)
         ratios.append(_ratio(g, e, tol))
     if straight:
         return MatrixComparison("equal", f"equal on {draws} random draws")
     if flipped:
         return MatrixComparison("transposed", "your answer is the transpose of the expected matrix")
-    factor = ratios[0] if ratios and all(math.isclose(r, ratios[0], rel_tol=1e-7) for r in ratios) else None
+    factor = (
+        ratios[0]
+        if ratios and all(math.isclose(r, ratios[0], rel_tol=1e-7) for r in ratios)
+        else None
+    )
     return MatrixComparison("different", "", factor=factor)
 
 

@@ -95,7 +95,8 @@ class _Parser:
         self.depth += 1
         if self.depth > self.config.limits.max_depth:
             raise AnswerParseError(
-                f"your answer nests brackets or powers more than {self.config.limits.max_depth} deep"
+                "your answer nests brackets or powers more than "
+                f"{self.config.limits.max_depth} deep"
             )
         try:
             return parse_fn()
@@ -114,7 +115,9 @@ class _Parser:
             token = self.peek()
             if token.text in (")", "}"):
                 raise AnswerParseError(f"your answer has an unmatched `{token.text}`")
-            raise AnswerParseError(f"your answer has {token.text!r} where the grader expected an operator")
+            raise AnswerParseError(
+                f"your answer has {token.text!r} where the grader expected an operator"
+            )
         return node
 
     def expr(self) -> Node:
@@ -170,7 +173,11 @@ class _Parser:
     def transpose_mark(self) -> bool:
         """After `^`: `T`, `⊤`, `{T}` mean a transpose in matrix answers."""
         marks = ("T", "⊤")
-        if self.at("IDENT") and self.peek().text in marks and not self.is_variable(self.peek().text):
+        if (
+            self.at("IDENT")
+            and self.peek().text in marks
+            and not self.is_variable(self.peek().text)
+        ):
             self.require_matrix("a transpose")
             self.advance()
             return True
@@ -182,7 +189,9 @@ class _Parser:
 
     def require_matrix(self, what: str) -> None:
         if not self.matrix:
-            raise AnswerParseError(f"your answer has {what}, but this question takes a scalar formula")
+            raise AnswerParseError(
+                f"your answer has {what}, but this question takes a scalar formula"
+            )
 
     def postfix(self) -> Node:
         return self.postfix_tail(self.nested(self.primary))
@@ -221,16 +230,22 @@ class _Parser:
         if token.kind == "IDENT":
             return self.identifier()
         if token.kind == "EOF":
-            raise AnswerParseError("your answer ends where the grader expected more (a term after an operator?)")
+            raise AnswerParseError(
+                "your answer ends where the grader expected more (a term after an operator?)"
+            )
         raise AnswerParseError(f"your answer has {token.text!r} where the grader expected a term")
 
     def number(self, text: str) -> Fraction:
         limits = self.config.limits
         mantissa, _, exponent = text.lower().partition("e")
         if exponent and abs(int(exponent)) > limits.max_decimal_exponent:
-            raise AnswerParseError(f"your answer has the number {text}, whose exponent is out of range")
+            raise AnswerParseError(
+                f"your answer has the number {text}, whose exponent is out of range"
+            )
         if len(mantissa.replace(".", "").lstrip("0")) > limits.max_integer_digits:
-            raise AnswerParseError(f"your answer has a number with more than {limits.max_integer_digits} digits")
+            raise AnswerParseError(
+                f"your answer has a number with more than {limits.max_integer_digits} digits"
+            )
         try:
             return Fraction(Decimal(text))
         except (InvalidOperation, ValueError):
@@ -289,6 +304,7 @@ class _Parser:
 
     def derivative_variable(self, start: int) -> tuple[str, int] | None:
         """`{dx}` or `{d x}` at `start`: the variable and the index after the group."""
+
         def tok(k: int) -> Token:
             return self.tokens[min(k, len(self.tokens) - 1)]
 
@@ -299,7 +315,12 @@ class _Parser:
             name = first.text
             if name.startswith("d") and self.is_variable(name[1:]):
                 return name[1:], start + 3
-        if first.text == "d" and second.kind == "IDENT" and third.text == "}" and self.is_variable(second.text):
+        if (
+            first.text == "d"
+            and second.kind == "IDENT"
+            and third.text == "}"
+            and self.is_variable(second.text)
+        ):
             return second.text, start + 4
         return None
 
@@ -352,7 +373,9 @@ class _Parser:
         if function is not None:
             return self.function(function, name)
         if name in ("T", "⊤"):
-            raise AnswerParseError("your answer has a transpose mark T that is not after `^` or `.`")
+            raise AnswerParseError(
+                "your answer has a transpose mark T that is not after `^` or `.`"
+            )
         split = self.split_name(name)
         if split is not None:
             return split
@@ -377,7 +400,7 @@ class _Parser:
             if head is None:
                 return None
             parts.append(head)
-            rest = rest[len(head):]
+            rest = rest[len(head) :]
         nodes: list[Node] = [Var(p) if p in self.config.variables else Const("e") for p in parts]
         node = nodes[0]
         for part in nodes[1:]:
@@ -395,12 +418,16 @@ class _Parser:
     def function(self, function: str, written: str) -> Node:
         spec = FUNCTIONS.get(function)
         if spec is not None and not (spec.matrix if self.matrix else spec.scalar):
-            raise AnswerParseError(f"your answer uses {written}, which does not apply to this question")
+            raise AnswerParseError(
+                f"your answer uses {written}, which does not apply to this question"
+            )
         if self.at("OP", "'"):
             self.advance()
             primed = PRIMED.get(function) or self.config.primes.get(function)
             if primed is None:
-                raise AnswerParseError(f"your answer writes {written}', which the grader does not know")
+                raise AnswerParseError(
+                    f"your answer writes {written}', which the grader does not know"
+                )
             function = primed
         exponent: Node | None = None
         if self.at("OP", "^"):  # σ^2(2x) means (σ(2x))²
@@ -409,22 +436,30 @@ class _Parser:
         args = self.arguments(written)
         arity = FUNCTIONS[function].arity if function in FUNCTIONS else 1
         if len(args) != arity:
-            raise AnswerParseError(f"your answer gives {written} {len(args)} argument(s); it takes {arity}")
+            raise AnswerParseError(
+                f"your answer gives {written} {len(args)} argument(s); it takes {arity}"
+            )
         call = self.made(Call(function, tuple(args)))
         return call if exponent is None else self.made(Bin("^", call, exponent))
 
     def power_exponent(self) -> Node:
         if self.at("OP", "-") and self.at("NUM", "1", ahead=1):
-            raise AnswerParseError("your answer has an inverse function (^-1), which the grader does not read")
+            raise AnswerParseError(
+                "your answer has an inverse function (^-1), which the grader does not read"
+            )
         if self.at("OP", "{") and self.at("OP", "-", ahead=1):
-            raise AnswerParseError("your answer has an inverse function (^{-1}), which the grader does not read")
+            raise AnswerParseError(
+                "your answer has an inverse function (^{-1}), which the grader does not read"
+            )
         return self.primary()
 
     def arguments(self, written: str) -> list[Node]:
         if self.at("OP", "(") or self.at("OP", "{"):
             closing = ")" if self.advance().text == "(" else "}"
             if self.at("OP", closing):
-                raise AnswerParseError(f"your answer calls {written} with nothing inside the brackets")
+                raise AnswerParseError(
+                    f"your answer calls {written} with nothing inside the brackets"
+                )
             args = [self.expr()]
             while self.at("OP", ","):
                 self.advance()
@@ -432,5 +467,7 @@ class _Parser:
             self.expect(closing)
             return args
         if not self.starts_operand():
-            raise AnswerParseError(f"your answer has {written} without an argument: write {written}(…)")
+            raise AnswerParseError(
+                f"your answer has {written} without an argument: write {written}(…)"
+            )
         return [self.nested(self.operand)]

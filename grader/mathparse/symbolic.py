@@ -57,8 +57,13 @@ def to_sympy(node: Node, symbols: dict[str, Any]) -> Any:
             return _function(current.func, build(current.args[0]), sympy)
         if isinstance(current, Bin):
             a, b = build(current.left), build(current.right)
-            ops = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                   "/": lambda: a / b, "^": lambda: sympy.Pow(a, b)}
+            ops = {
+                "+": lambda: a + b,
+                "-": lambda: a - b,
+                "*": lambda: a * b,
+                "/": lambda: a / b,
+                "^": lambda: sympy.Pow(a, b),
+            }
             return ops[current.op]()
         raise TypeError(f"{type(current).__name__} has no scalar sympy form")
 

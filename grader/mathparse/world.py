@@ -1,4 +1,4 @@
-"""The rubric's description of a matrix question's symbols, as data (shared by checker and reference)."""
+"""A matrix question's symbols as rubric data, shared by the checker and the reference."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ class WorldSpec(BaseModel):
     dims: dict[str, int] = Field(default_factory=dict, description="named sizes, e.g. {K: 3, N: 5}")
     symbols: dict[str, list[int | str]] = Field(description="drawn at random: name -> shape")
     definitions: dict[str, str] = Field(
-        default_factory=dict, description="the forward pass, in order: name -> numpy-notation formula"
+        default_factory=dict,
+        description="the forward pass, in order: name -> numpy-notation formula",
     )
     functions: dict[str, str] = Field(
         default_factory=dict,
@@ -36,7 +37,9 @@ class WorldSpec(BaseModel):
         "`generic` / `generic_prime` for an unspecified f and its derivative",
     )
     one_hot: list[str] = Field(default_factory=list, description="symbols drawn as one-hot columns")
-    aliases: dict[str, list[str]] = Field(default_factory=dict, description="symbol -> other spellings")
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict, description="symbol -> other spellings"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> WorldSpec:
@@ -51,7 +54,9 @@ class WorldSpec(BaseModel):
             raise ValueError("give distinct dims distinct sizes, so transposes cannot hide")
         for name, impl in self.functions.items():
             if impl not in ELEMENTWISE:
-                raise ValueError(f"function {name!r}: {impl!r} is not one of {', '.join(ELEMENTWISE)}")
+                raise ValueError(
+                    f"function {name!r}: {impl!r} is not one of {', '.join(ELEMENTWISE)}"
+                )
         for name in self.one_hot:
             if name not in self.symbols:
                 raise ValueError(f"one_hot: {name!r} is not a symbol")
@@ -64,20 +69,36 @@ class WorldSpec(BaseModel):
     def world(self) -> World:
         symbols = {n: self.shape_of(s) for n, s in self.symbols.items()}
         names = {size: name for name, size in self.dims.items()}
-        aliases = {spelling: name for name, spellings in self.aliases.items() for spelling in spellings}
+        aliases = {
+            spelling: name for name, spellings in self.aliases.items() for spelling in spellings
+        }
         definitions: list[tuple[str, Node]] = []
         world = World(symbols, (), dict(self.functions), frozenset(self.one_hot), names, aliases)
         for name, text in self.definitions.items():
-            partial = World(symbols, tuple(definitions), dict(self.functions), frozenset(self.one_hot),
-                            names, aliases)
+            partial = World(
+                symbols,
+                tuple(definitions),
+                dict(self.functions),
+                frozenset(self.one_hot),
+                names,
+                aliases,
+            )
             try:
-                tree = parse_matrix(text, partial)  # trusted rubric text, read by the same safe parser
+                tree = parse_matrix(
+                    text, partial
+                )  # trusted rubric text, read by the same safe parser
                 infer_shape(tree, partial.shapes(), partial)
             except ValueError as err:
                 raise ValueError(f"definition {name!r}: {err}") from None
             definitions.append((name, tree))
-        world = World(symbols, tuple(definitions), dict(self.functions), frozenset(self.one_hot),
-                      names, aliases)
+        world = World(
+            symbols,
+            tuple(definitions),
+            dict(self.functions),
+            frozenset(self.one_hot),
+            names,
+            aliases,
+        )
         return world
 
 
