@@ -221,6 +221,7 @@ class MathWorker:
         self.lock = threading.Lock()
         self.restarts = 0
         self.warm = False  # the current process has answered once (its imports are done)
+        self.owner = os.getpid()  # a forked grader process must not share this one's pipes
 
     def start(self) -> subprocess.Popen[bytes]:
         root = str(Path(__file__).resolve().parent.parent)
@@ -304,10 +305,20 @@ _WORKER_LOCK = threading.Lock()
 def shared_worker() -> MathWorker:
     global _WORKER
     with _WORKER_LOCK:
-        if _WORKER is None:
+        if _WORKER is None or _WORKER.owner != os.getpid():
             _WORKER = MathWorker()
             atexit.register(_WORKER.stop)
         return _WORKER
+
+
+def warm_up() -> None:
+    """Start the worker now, so that its imports overlap with the caller's own work."""
+    if in_process():
+        return
+    worker = shared_worker()
+    with worker.lock:
+        if worker.process is None or worker.process.poll() is not None:
+            worker.start()
 
 
 def in_process() -> bool:

@@ -206,3 +206,43 @@ def test_no_evaluating_calls_in_the_formula_code() -> None:
                     assert node.func.attr not in FORBIDDEN_METHODS, (
                         f"{path.name}:{node.lineno} calls {node.func.attr}"
                     )
+
+
+NUMBER_QUESTIONS = [
+    (
+        "t4d_width_as_a_root",
+        "tdt4265-a2",
+        "t4d_width_for_equal_params",
+        r"2\sqrt{52321} - 398",
+        "correct",
+    ),
+    ("t2d_params_as_a_sum", "tdt4265-a2", "t2d_params", "784*64 + 64 + 64*10 + 10", "correct"),
+    ("t2d_bias_trick_as_a_product", "tdt4265-a2", "t2d_params", "785 x 64 + 64*10", "correct"),
+    (
+        "lenet_sum_of_layers",
+        "csc420-a2",
+        "q4_lenet_params",
+        "156 + 2416 + 48120 + 10164 + 850",
+        "correct",
+    ),
+    ("wrong_sum", "csc420-a2", "q4_lenet_params", "156 + 2416", "incorrect"),
+    ("power_bomb", "csc420-a2", "q4_lenet_params", "9**9**9**9", "invalid"),
+]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "answer", "status"),
+    [r[1:] for r in NUMBER_QUESTIONS],
+    ids=[r[0] for r in NUMBER_QUESTIONS],
+)
+def test_number_questions_accept_arithmetic(
+    assignment: str, question: str, answer: str, status: str
+) -> None:
+    from grader.checkers.base import GradingContext
+    from grader.rubric import load_rubric, resolve_assignment
+
+    rubric = load_rubric(resolve_assignment(assignment)).rubric
+    verdict = rubric.question(question).grade(
+        answer, GradingContext(submission_root=None, student="s")
+    )
+    assert verdict.status.value == status, verdict.feedback

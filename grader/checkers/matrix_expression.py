@@ -78,6 +78,9 @@ class MatrixExpressionQuestion(ComparedQuestion[Formula]):
             got = self.parse(raw)
         except AnswerParseError as err:
             return Verdict(Status.INVALID, feedback=f"{err}. {_HOW}", answer=shorten(raw))
+        from grader.mathworker import warm_up
+
+        warm_up()  # the worker imports while the references are computed here
         expected = self.expected_value(ctx)
         alternatives = [
             (a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]
