@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.checkers.base import GradingContext  # noqa: E402
-from grader.rubric import load_rubric, resolve_assignment  # noqa: E402
+from grader.checkers.base import GradingContext
+from grader.rubric import load_rubric, resolve_assignment
 
 SCALAR = [
     "4σ(2x)(1-σ(2x))",
@@ -37,7 +37,11 @@ Q5 = ["y(1-y)", "sigmoid(z)*(1 - sigmoid(z))", "1-y^2", "y(1+y)"]
 MATRIX = [
     ("csc411-a1", "p3a_softmax_grad", "(P - Y) @ X.T"),
     ("csc411-a1", "p3a_softmax_grad", "X @ (P - Y).T"),
-    ("apl405-hw2", "q3b_x_bar", "W1.T @ (sigmoid_prime(z) * (W2.T @ (y_hat - s) + r)) + (y_hat - s)"),
+    (
+        "apl405-hw2",
+        "q3b_x_bar",
+        "W1.T @ (sigmoid_prime(z) * (W2.T @ (y_hat - s) + r)) + (y_hat - s)",
+    ),
     ("apl405-hw2", "q3b_x_bar", "W1.T @ (sigmoid_prime(z) * (W2.T @ (y_hat - s) + r))"),
     ("tdt4265-a2", "t1a_hidden_delta", "fprime(z) * (W @ delta_out)"),
     ("csc420-a2", "q1_effective_weight", "W1 @ W2"),

@@ -215,6 +215,46 @@ def test_reference_is_not_revealed_unless_the_rubric_allows_it() -> None:
     assert "expected 4*(1 - σ(2*x))*σ(2*x)" in shown
 
 
+def test_a_hidden_question_never_reveals_the_reference() -> None:
+    rubric = load_rubric(resolve_assignment("csc420-a2")).rubric
+    hidden = rubric.question("q6b_tanh_grad").model_copy(
+        update={"hidden": True, "reveal_answer": True}
+    )
+    ctx = GradingContext(submission_root=None, student="s1", reveal_answers=True)
+    feedback = hidden.grade("4σ(2x)", ctx).feedback
+    assert "expected" not in feedback and "1 - σ(2*x)" not in feedback
+
+
+RUBRIC_ERRORS = [
+    (
+        "unknown_form_function",
+        {"form": [{"name": "r", "feedback": "f", "require_functions": ["sigma"]}]},
+        "unknown function",
+    ),
+    ("empty_range", {"variables": {"x": [1, 1]}}, "low to high"),
+    ("variable_and_definition", {"variables": {"z": [-1, 1]}, "definitions": {"z": "z"}}, "both"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"), [r[1:] for r in RUBRIC_ERRORS], ids=[r[0] for r in RUBRIC_ERRORS]
+)
+def test_rubric_mistakes_in_expression_questions_are_located(
+    fields: dict[str, Any], message: str
+) -> None:
+    from pydantic import ValidationError
+
+    from grader.checkers.expression import ExpressionQuestion
+
+    base = {
+        "id": "q",
+        "points": 1,
+        "reference": {"function": "derivative", "params": {"expression": "x^2"}},
+    }
+    with pytest.raises(ValidationError, match=message):
+        ExpressionQuestion.model_validate({**base, **fields})
+
+
 UNREADABLE = [
     ("python_injection", "__import__('os').system('echo pwned')"),
     ("list", ["4σ(2x)"]),

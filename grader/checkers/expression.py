@@ -57,6 +57,15 @@ class FormRule(RubricModel):
     forbid_functions: list[str] = Field(default_factory=list, description="must use none of these")
     only_variables: list[str] | None = Field(None, description="may use these variables alone")
 
+    @model_validator(mode="after")
+    def _known_functions(self) -> FormRule:
+        from grader.mathparse.functions import FUNCTIONS
+
+        unknown = [f for f in self.require_functions + self.forbid_functions if f not in FUNCTIONS]
+        if unknown:
+            raise ValueError(f"form rule {self.name!r}: unknown function(s) {', '.join(unknown)}")
+        return self
+
     def broken_by(self, tree: Node) -> bool:
         used = functions_used(tree)
         if self.require_functions and not any(
@@ -93,6 +102,9 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         for name, (low, high) in self.variables.items():
             if not low < high:
                 raise ValueError(f"variable {name!r}: the range must go from low to high")
+        clash = set(self.variables) & set(self.definitions)
+        if clash:
+            raise ValueError(f"{', '.join(sorted(clash))}: both a variable and a definition")
         return self
 
     # -- reading ----------------------------------------------------------------------------------
@@ -233,6 +245,8 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         return text
 
     def _reveal(self, ctx: GradingContext) -> bool:
+        if self.hidden:
+            return False
         return bool(self.reveal_answer or (self.reveal_answer is None and ctx.reveal_answers))
 
 
