@@ -26,6 +26,7 @@ _MODULES: dict[str, list[str]] = {
     "reference.facts": ["activation_range", "relu_zero_grads", "computation_graph"],
     "reference.threshold": ["threshold_network_design"],
     "reference.code_refs": ["softmax_xent_loss", "softmax_xent_gradient", "momentum_step"],
+    "reference.symbolic": ["derivative", "output_derivative", "matrix_gradient", "affine_collapse"],
 }
 
 

@@ -11,8 +11,10 @@ from grader.checkers.base import GradingContext, QuestionBase, Verdict
 from grader.checkers.choice import ChoiceQuestion
 from grader.checkers.code import CodeQuestion
 from grader.checkers.edges import EdgeListQuestion
+from grader.checkers.expression import ExpressionQuestion
 from grader.checkers.interval import IntervalQuestion
 from grader.checkers.manual import ManualQuestion
+from grader.checkers.matrix_expression import MatrixExpressionQuestion
 from grader.checkers.network import ThresholdNetworkQuestion
 from grader.checkers.number import NumberQuestion
 from grader.checkers.number_array import NumberArrayQuestion
@@ -25,7 +27,9 @@ Question = Annotated[
     | EdgeListQuestion
     | ManualQuestion
     | ThresholdNetworkQuestion
-    | CodeQuestion,
+    | CodeQuestion
+    | ExpressionQuestion
+    | MatrixExpressionQuestion,
     Field(discriminator="kind"),
 ]
 

@@ -47,9 +47,23 @@ def parse_number_text(text: str) -> Fraction:
         raise
     except (ValueError, ArithmeticError):
         pass
+    arithmetic = _arithmetic(original)
+    if arithmetic is not None:
+        return arithmetic
     raise AnswerParseError(
         f"your answer {original!r} is not a number: write it like 1153840, 1,153,840 or 6.2e-4"
     )
+
+
+def _arithmetic(text: str) -> Fraction | None:
+    """`784*64 + 64` or `2\\sqrt{52321} - 398`: constant arithmetic, read by the safe parser."""
+    from grader.mathparse import evaluate_constant
+
+    try:
+        value = evaluate_constant(text)
+    except AnswerParseError:
+        return None
+    return value if isinstance(value, Fraction) else fraction_from_decimal(Decimal(repr(value)))
 
 
 def _clean(text: str) -> str:

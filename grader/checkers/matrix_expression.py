@@ -1,0 +1,139 @@
+"""Matrix formula answers in numpy notation (kind `matrix_expression`): `W1.T @ (σ'(z) * …)`.
+
+The symbols, their shapes and the forward pass come from the reference params (one source for
+the derivation and for the check). The answer's shapes are checked first (a shape error has its
+own message); then its values are compared with the derived reference on random draws.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from grader.checkers.base import (
+    Alternative,
+    ComparedQuestion,
+    GradingContext,
+    Verdict,
+    _credited,
+    is_blank,
+    shorten,
+)
+from grader.checkers.expression import Formula, _as_text, _factor_words
+from grader.mathparse.ast import to_text
+from grader.parsing.errors import AnswerParseError
+from grader.report import Status
+
+if TYPE_CHECKING:
+    from grader.mathworker import CandidateResult, MathResponse
+
+_WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
+_HOW = (
+    "Write it in numpy notation, e.g. W1.T @ (sigmoid_prime(z) * d): @ is a matrix product, "
+    "* element-wise, .T a transpose"
+)
+
+
+class MatrixExpressionQuestion(ComparedQuestion[Formula]):
+    kind: Literal["matrix_expression"] = "matrix_expression"
+    timeout: float = Field(
+        3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
+    )
+
+    answer_hint = "a numpy-notation formula, e.g. W2 @ W1"
+
+    def world_data(self, ctx: GradingContext | None = None) -> dict[str, Any]:
+        params = self.reference_params_for(ctx) if ctx is not None else self.reference.params
+        return {k: params[k] for k in _WORLD_FIELDS if k in params}
+
+    def world(self, ctx: GradingContext | None = None) -> Any:
+        from grader.mathparse.world import WorldSpec
+
+        return WorldSpec.model_validate(self.world_data(ctx)).world()
+
+    def parse(self, raw: Any) -> Formula:
+        from grader.mathparse.matrix import parse_matrix
+
+        text = _as_text(raw)
+        return Formula(text, parse_matrix(text, self.world()))
+
+    def to_value(self, reference_output: Any) -> Formula:
+        return self.parse(str(reference_output))
+
+    def equivalent(self, got: Formula, expected: Formula) -> bool:
+        response = self._check(got, [expected], None)
+        return response.status == "ok" and response.results[0].outcome == "equal"
+
+    def show(self, value: Formula) -> str:
+        return to_text(value.tree)
+
+    def reference_answer(self, ctx: GradingContext) -> Any:
+        return to_text(self.expected_value(ctx).tree)
+
+    def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
+        if is_blank(raw):
+            return Verdict(Status.MISSING, feedback="no answer was given")
+        try:
+            got = self.parse(raw)
+        except AnswerParseError as err:
+            return Verdict(Status.INVALID, feedback=f"{err}. {_HOW}", answer=shorten(raw))
+        from grader.mathworker import warm_up
+
+        warm_up()  # the worker imports while the references are computed here
+        expected = self.expected_value(ctx)
+        alternatives = [
+            (a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]
+        ]
+        response = self._check(got, [expected, *(v for _, v in alternatives)], ctx)
+        verdict = self._decide(got, alternatives, response)
+        verdict.answer = self.show(got)
+        verdict.expected = self.show(expected)
+        return verdict
+
+    def _check(
+        self, got: Formula, candidates: list[Formula], ctx: GradingContext | None
+    ) -> MathResponse:
+        from grader.mathworker import MathRequest, check
+
+        request = MathRequest(
+            kind="matrix",
+            answer=got.text,
+            candidates=[to_text(c.tree) for c in candidates],
+            world=self.world_data(ctx),
+        )
+        return check(request, self.timeout)
+
+    def _decide(
+        self, got: Formula, alternatives: list[tuple[Alternative, Formula]], response: MathResponse
+    ) -> Verdict:
+        from grader.checkers.expression import _undecided
+
+        if response.status not in ("ok", "shape_error"):
+            return _undecided(response)
+        main, *others = response.results
+        if response.status == "ok" and main.outcome == "equal":
+            return Verdict(Status.CORRECT, 1.0, "your answer is correct")
+        for (alt, _), result in zip(alternatives, others, strict=True):
+            if result.outcome == "equal":
+                verdict = _credited(alt, default_credit=1.0 if alt in self.accepted else 0.0)
+                if response.status == "shape_error":
+                    verdict.feedback += f" ({response.message.removeprefix('your answer ')})"
+                return verdict
+        if response.status == "shape_error":
+            return Verdict(Status.INCORRECT, 0.0, response.message)
+        return Verdict(Status.INCORRECT, 0.0, _difference(got, main))
+
+
+def _difference(got: Formula, result: CandidateResult) -> str:
+    text = f"your answer {to_text(got.tree)} is not correct"
+    if result.outcome == "transposed":
+        return text + ": it is the transpose of the correct result (a missing or extra transpose)"
+    if result.outcome in ("shape", "undefined"):
+        return text + ": " + result.reason.removeprefix("your answer ")
+    if result.factor is not None:
+        return text + "; " + _factor_words(result.factor)
+    return (
+        text
+        + ": it gives other values than the correct result on random inputs of the declared shapes"
+    )

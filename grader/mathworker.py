@@ -1,0 +1,373 @@
+"""Formula checks under a hard time and memory bound: a long-lived worker process.
+
+The grader sends one `MathRequest` per answer (the answer and every formula it is compared with)
+as a JSON line and reads one `MathResponse`. A request that overruns its time limit gets the
+worker killed (by its own pid) and a fresh one is started on the next request; the answer is
+reported as undecided, never as wrong. The worker caps its own address space, so a memory bomb
+ends in MemoryError or the worker's death, both reported the same way.
+
+`GRADER_MATH_INPROCESS=1` runs checks in the calling process (tests and benchmarks).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from grader.parsing.errors import AnswerParseError
+
+DEFAULT_TIMEOUT = 3.0  # seconds per request, wall clock, enforced by killing the worker
+MEMORY_LIMIT = 1536 * 1024 * 1024  # bytes of address space the worker may add to its start-up size
+SYMBOLIC_SECONDS = 1.0  # soft deadline of one sympy attempt inside the worker
+STARTUP_ALLOWANCE = 10.0  # seconds a fresh worker may take to import numpy and sympy
+
+
+class ScalarSpace(BaseModel):
+    variables: dict[str, tuple[float, float]]
+    definitions: dict[str, str] = Field(default_factory=dict)
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+
+class MathRequest(BaseModel):
+    kind: Literal["scalar", "matrix"]
+    answer: str
+    candidates: list[str]
+    space: ScalarSpace | None = None
+    world: dict[str, Any] | None = None  # a WorldSpec as data
+    symbolic: bool = True
+    symbolic_seconds: float = SYMBOLIC_SECONDS
+
+
+class CandidateResult(BaseModel):
+    outcome: str  # equal | different | undecided | transposed | shape | undefined
+    method: str = ""
+    reason: str = ""
+    point: dict[str, float] | None = None
+    got: float | None = None
+    relative_gap: float | None = None
+    factor: float | None = None
+    proved: bool = False
+
+
+class MathResponse(BaseModel):
+    status: Literal["ok", "invalid", "shape_error", "timeout", "crashed"]
+    message: str = ""
+    results: list[CandidateResult] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+# --- the check itself (runs in the worker, or in-process) ----------------------------------------
+
+
+def run_check(request: MathRequest) -> MathResponse:
+    started = time.perf_counter()
+    try:
+        results = _scalar(request) if request.kind == "scalar" else _matrix(request)
+        response = MathResponse(status="ok", results=results)
+    except _ShapeVerdict as verdict:
+        response = MathResponse(status="shape_error", message=str(verdict), results=verdict.results)
+    except AnswerParseError as err:
+        from grader.mathparse.matrix import ShapeError
+
+        status: Literal["shape_error", "invalid"] = (
+            "shape_error" if isinstance(err, ShapeError) else "invalid"
+        )
+        response = MathResponse(status=status, message=str(err))
+    except (MemoryError, RecursionError) as err:
+        response = MathResponse(status="crashed", message=type(err).__name__)
+    response.seconds = time.perf_counter() - started
+    return response
+
+
+def _scalar(request: MathRequest) -> list[CandidateResult]:
+    from grader.mathparse import prepare
+    from grader.mathparse.equivalence import ProbeSpace, compare
+    from grader.mathparse.parser import ParseConfig
+
+    assert request.space is not None
+    space = request.space
+    names = frozenset(space.variables) | frozenset(space.definitions)
+    config = ParseConfig("scalar", names, aliases=space.aliases)
+    base = ParseConfig("scalar", frozenset(space.variables))
+    definitions: list[tuple[str, Any]] = []
+    for name, text in space.definitions.items():
+        definitions.append((name, prepare(text, base)))
+    probe = ProbeSpace(
+        {k: (float(v[0]), float(v[1])) for k, v in space.variables.items()}, tuple(definitions)
+    )
+    got = prepare(request.answer, config)
+    results = []
+    for text in request.candidates:
+        comparison = compare(
+            got,
+            prepare(text, config),
+            probe,
+            symbolic=request.symbolic,
+            symbolic_seconds=request.symbolic_seconds,
+        )
+        results.append(
+            CandidateResult(
+                outcome=comparison.outcome,
+                method=comparison.method,
+                reason=comparison.reason,
+                point=comparison.point,
+                got=comparison.got,
+                relative_gap=comparison.relative_gap,
+                factor=_scalar_factor(got, prepare(text, config), probe)
+                if comparison.outcome == "different"
+                else None,
+                proved=comparison.proved,
+            )
+        )
+    return results
+
+
+def _scalar_factor(got: Any, expected: Any, probe: Any) -> float | None:
+    """c when got = c·expected at every point (a lost factor or a sign)."""
+    import numpy as np
+
+    from grader.mathparse.evaluate import eval_float
+
+    env, size = probe.environment()
+    g, e = eval_float(got, env, size).values, eval_float(expected, env, size).values
+    usable = np.isfinite(g) & np.isfinite(e) & (np.abs(e) > 1e-9)
+    if usable.sum() < 8:
+        return None
+    ratios = g[usable] / e[usable]
+    c = float(np.median(ratios))
+    if c == 0 or abs(c - 1) < 1e-6 or not np.allclose(ratios, c, rtol=1e-9, atol=0):
+        return None
+    return c
+
+
+_WORLDS: dict[str, Any] = {}
+
+
+def _matrix(request: MathRequest) -> list[CandidateResult]:
+    import json
+
+    from grader.mathparse.matrix import ShapeError, compare_matrix, infer_shape, parse_matrix
+    from grader.mathparse.world import WorldSpec
+
+    assert request.world is not None
+    key = json.dumps(request.world, sort_keys=True)
+    if key not in _WORLDS:
+        _WORLDS[key] = WorldSpec.model_validate(request.world).world()
+    world = _WORLDS[key]
+    got = parse_matrix(request.answer, world)
+    try:
+        infer_shape(got, world.shapes(), world)
+    except ShapeError as err:
+        raise _ShapeVerdict(str(err), _square_comparisons(request, world)) from None
+    results = []
+    for text in request.candidates:
+        try:
+            comparison = compare_matrix(got, parse_matrix(text, world), world)
+        except ShapeError:  # a listed mistake that cannot be computed: not what this answer is
+            results.append(CandidateResult(outcome="different", method="shape"))
+            continue
+        results.append(
+            CandidateResult(
+                outcome=comparison.outcome, reason=comparison.message, factor=comparison.factor
+            )
+        )
+    return results
+
+
+def _square_comparisons(request: MathRequest, world: Any) -> list[CandidateResult]:
+    """The answer cannot be computed with the declared shapes: compare it with every candidate in
+    a world where all dimensions are equal, so that a listed mistake such as `W1 @ W2` is named."""
+    from grader.mathparse.matrix import ShapeError, compare_matrix, parse_matrix
+
+    square = world.squared()
+    results = []
+    for text in request.candidates:
+        try:
+            comparison = compare_matrix(
+                parse_matrix(request.answer, square), parse_matrix(text, square), square
+            )
+            outcome = "equal" if comparison.outcome == "equal" else "different"
+        except ShapeError:
+            outcome = "different"
+        results.append(CandidateResult(outcome=outcome, method="square"))
+    return results
+
+
+class _ShapeVerdict(Exception):
+    """A shape error, with the answer compared to each candidate where all dimensions are equal."""
+
+    def __init__(self, message: str, results: list[CandidateResult]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+# --- the worker process -------------------------------------------------------------------------
+
+
+class MathWorker:
+    """One child process, reused across checks; killed and replaced when a check overruns."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.restarts = 0
+        self.warm = False  # the current process has answered once (its imports are done)
+        self.owner = os.getpid()  # a forked grader process must not share this one's pipes
+
+    def start(self) -> subprocess.Popen[bytes]:
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.warm = False
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.mathworker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        return self.process
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def call(self, request: MathRequest, timeout: float = DEFAULT_TIMEOUT) -> MathResponse:
+        with self.lock:
+            return self._call(request, timeout)
+
+    def _call(self, request: MathRequest, timeout: float) -> MathResponse:
+        process = self.process if self.process and self.process.poll() is None else self.start()
+        assert process.stdin is not None and process.stdout is not None
+        started = time.perf_counter()
+        try:
+            process.stdin.write(request.model_dump_json().encode() + b"\n")
+            process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.stop()
+            return MathResponse(status="crashed", message="the checking process stopped")
+        # a fresh worker's first request also waits for its start-up (imports), not counted
+        line = _read_line(process, timeout + (0.0 if self.warm else STARTUP_ALLOWANCE))
+        if line is None:
+            self.stop()
+            self.restarts += 1
+            return MathResponse(
+                status="timeout",
+                message=f"no result within {timeout:g} s",
+                seconds=time.perf_counter() - started,
+            )
+        self.warm = True
+        if not line:
+            self.stop()
+            self.restarts += 1
+            return MathResponse(
+                status="crashed", message="the checking process died (memory limit?)"
+            )
+        return MathResponse.model_validate_json(line)
+
+
+def _read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes | None:
+    """One line from the worker, b"" when it died, None when the time ran out."""
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b""
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            return b"".join(chunks)
+
+
+_WORKER: MathWorker | None = None
+_WORKER_LOCK = threading.Lock()
+
+
+def shared_worker() -> MathWorker:
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is None or _WORKER.owner != os.getpid():
+            _WORKER = MathWorker()
+            atexit.register(_WORKER.stop)
+        return _WORKER
+
+
+def warm_up() -> None:
+    """Start the worker now, so that its imports overlap with the caller's own work."""
+    if in_process():
+        return
+    worker = shared_worker()
+    with worker.lock:
+        if worker.process is None or worker.process.poll() is not None:
+            worker.start()
+
+
+def in_process() -> bool:
+    return os.environ.get("GRADER_MATH_INPROCESS", "") not in ("", "0")
+
+
+def check(request: MathRequest, timeout: float = DEFAULT_TIMEOUT) -> MathResponse:
+    """Run a check under the worker's hard limits (or in-process when so configured)."""
+    if in_process():
+        return run_check(request)
+    return shared_worker().call(request, timeout)
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[0])
+        current = pages * os.sysconf("SC_PAGE_SIZE")
+        limit = current + MEMORY_LIMIT
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError, ImportError):
+        pass  # not Linux: the time limit still holds
+
+
+def main() -> None:
+    import numpy  # noqa: F401  - imported before the memory cap
+    import sympy  # noqa: F401
+
+    import grader.mathparse.equivalence
+    import grader.mathparse.matrix
+    import grader.mathparse.symbolic
+    import grader.mathparse.world  # noqa: F401
+
+    _limit_memory()
+    stdin = sys.stdin.buffer
+    stdout = sys.stdout.buffer
+    for line in stdin:
+        try:
+            request = MathRequest.model_validate_json(line)
+            response = run_check(request)
+        except MemoryError:
+            response = MathResponse(status="crashed", message="memory limit")
+        except Exception as err:  # a bug must not kill the batch: report it
+            response = MathResponse(status="crashed", message=f"{type(err).__name__}: {err}")
+        stdout.write(response.model_dump_json().encode() + b"\n")
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
