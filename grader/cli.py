@@ -161,3 +161,8 @@ def main() -> None:
     except Exception as err:  # the last resort: a bug, reported as exit code 1
         click.echo(f"grader: internal error: {type(err).__name__}: {err}", err=True)
         sys.exit(ExitCode.INTERNAL_ERROR)
+
+
+from grader.cli_models import baseline as _baseline_command  # noqa: E402  (model commands)
+
+cli.add_command(_baseline_command)

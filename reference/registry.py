@@ -24,6 +24,7 @@ _MODULES: dict[str, list[str]] = {
     ],
     "reference.backprop": ["two_layer_sigmoid_grad"],
     "reference.facts": ["activation_range", "relu_zero_grads", "computation_graph"],
+    "reference.training": ["train_classifier"],
 }
 
 

@@ -12,6 +12,7 @@ from grader.checkers.choice import ChoiceQuestion
 from grader.checkers.edges import EdgeListQuestion
 from grader.checkers.interval import IntervalQuestion
 from grader.checkers.manual import ManualQuestion
+from grader.checkers.model import ModelQuestion
 from grader.checkers.number import NumberQuestion
 from grader.checkers.number_array import NumberArrayQuestion
 
@@ -21,7 +22,8 @@ Question = Annotated[
     | ChoiceQuestion
     | IntervalQuestion
     | EdgeListQuestion
-    | ManualQuestion,
+    | ManualQuestion
+    | ModelQuestion,
     Field(discriminator="kind"),
 ]
 
