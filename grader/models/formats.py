@@ -105,17 +105,21 @@ def sniff(data: bytes) -> str:
     return "unknown"
 
 
+def _damaged(what: str) -> ModelRefused:
+    return ModelRefused(f"your .safetensors file is damaged: {what}; save it again: {HOW_TO_SAVE}")
+
+
 def read_safetensors_header(data: bytes) -> dict[str, TensorInfo]:
     size = int.from_bytes(data[:8], "little")
     body = len(data) - 8 - size
     if size > MAX_HEADER_BYTES or body < 0:
-        raise ModelRefused("your .safetensors file is damaged: its header size is wrong")
+        raise _damaged("its header size is wrong")
     try:
         header = json.loads(data[8:8 + size])
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelRefused("your .safetensors file is damaged: its header is not JSON") from None
+        raise _damaged("its header is not JSON") from None
     if not isinstance(header, dict):
-        raise ModelRefused("your .safetensors file is damaged: its header is not a mapping")
+        raise _damaged("its header is not a mapping")
     tensors: dict[str, TensorInfo] = {}
     for name, entry in header.items():
         if name == "__metadata__":
@@ -125,23 +129,23 @@ def read_safetensors_header(data: bytes) -> dict[str, TensorInfo]:
 
 
 def _safetensors_entry(name: str, entry: Any, body: int) -> TensorInfo:
-    damaged = f"your .safetensors file is damaged: tensor {name!r} has a bad record"
+    damaged = _damaged(f"tensor {name!r} has a bad record")
     if not isinstance(entry, dict):
-        raise ModelRefused(damaged)
+        raise damaged
     dtype = SAFETENSORS_DTYPES.get(str(entry.get("dtype")))
     shape = entry.get("shape")
     offsets = entry.get("data_offsets")
     if dtype is None:
         raise ModelRefused(f"your tensor {name!r} has dtype {entry.get('dtype')!r}, which the "
-                           "grader does not read; use float32")
+                           f"grader does not read; use float32 and {HOW_TO_SAVE}")
     if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
-        raise ModelRefused(damaged)
+        raise damaged
     if not (isinstance(offsets, list) and len(offsets) == 2
             and all(isinstance(o, int) for o in offsets)):
-        raise ModelRefused(damaged)
+        raise damaged
     begin, end = offsets
     if not 0 <= begin <= end <= body or end - begin != math.prod(shape) * ITEM_SIZES[dtype]:
-        raise ModelRefused(damaged)
+        raise damaged
     return TensorInfo(name, dtype, tuple(shape))
 
 

@@ -163,6 +163,10 @@ class _Machine:
     def step(self, name: str, arg: Any) -> bool:
         """Apply one opcode; True at STOP."""
         handler = _OPS.get(name)
+        if handler is None and name in _NEWER_PROTOCOL_OPS:
+            raise PickleRefused("it was saved with pickle_protocol 4 or 5, which "
+                                "torch.load(weights_only=True) cannot read; save it with "
+                                "torch.save's default protocol")
         if handler is None:
             raise PickleRefused(f"it uses the pickle operation {name}, which a state_dict does "
                                 "not need")
@@ -194,15 +198,8 @@ def _op_tuple(m: _Machine, _arg: Any) -> bool:
     return False
 
 
-def _op_list(m: _Machine, _arg: Any) -> bool:
-    m.stack.append(m.pop_mark())
-    return False
 
 
-def _op_dict(m: _Machine, _arg: Any) -> bool:
-    items = m.pop_mark()
-    m.stack.append(_pairs_into({}, items))
-    return False
 
 
 def _pairs_into(target: Any, items: list[Any]) -> dict[Any, Any]:
@@ -251,12 +248,6 @@ def _op_global(m: _Machine, arg: Any) -> bool:
     return False
 
 
-def _op_stack_global(m: _Machine, _arg: Any) -> bool:
-    name, module = m.pop(), m.pop()
-    if not isinstance(name, str) or not isinstance(module, str):
-        raise PickleRefused("the pickle is malformed (global)")
-    m.stack.append(_resolve_global(module, name))
-    return False
 
 
 def _resolve_global(module: str, name: str) -> _Global:
@@ -304,8 +295,6 @@ def _op_put(m: _Machine, arg: Any) -> bool:
     return False
 
 
-def _op_memoize(m: _Machine, _arg: Any) -> bool:
-    return _op_put(m, len(m.memo))
 
 
 def _op_get(m: _Machine, arg: Any) -> bool:
@@ -315,19 +304,10 @@ def _op_get(m: _Machine, arg: Any) -> bool:
     return False
 
 
-def _op_pop(m: _Machine, _arg: Any) -> bool:
-    m.pop()
-    return False
 
 
-def _op_pop_mark(m: _Machine, _arg: Any) -> bool:
-    m.pop_mark()
-    return False
 
 
-def _op_dup(m: _Machine, _arg: Any) -> bool:
-    m.stack.append(m.top())
-    return False
 
 
 def _op_nothing(_m: _Machine, _arg: Any) -> bool:
@@ -338,25 +318,23 @@ def _op_stop(_m: _Machine, _arg: Any) -> bool:
     return True
 
 
+# Exactly the opcodes torch's weights_only unpickler reads (pickle protocol 2, torch.save's
+# default), so that whatever passes here also loads in the worker.
 _OPS: dict[str, Callable[[_Machine, Any], bool]] = {
-    "PROTO": _op_nothing, "FRAME": _op_nothing, "STOP": _op_stop,
-    "MARK": _push(_MARK), "POP": _op_pop, "POP_MARK": _op_pop_mark, "DUP": _op_dup,
+    "PROTO": _op_nothing, "STOP": _op_stop, "MARK": _push(_MARK),
     "NONE": _push(None), "NEWTRUE": _push(True), "NEWFALSE": _push(False),
-    "INT": _push_arg, "BININT": _push_arg, "BININT1": _push_arg, "BININT2": _push_arg,
-    "LONG": _push_arg, "LONG1": _push_arg, "LONG4": _push_arg,
-    "FLOAT": _push_arg, "BINFLOAT": _push_arg,
-    "UNICODE": _push_arg, "BINUNICODE": _push_arg, "SHORT_BINUNICODE": _push_arg,
-    "BINUNICODE8": _push_arg, "STRING": _push_arg, "BINSTRING": _push_arg,
-    "SHORT_BINSTRING": _push_arg, "BINBYTES": _push_arg, "SHORT_BINBYTES": _push_arg,
+    "BININT": _push_arg, "BININT1": _push_arg, "BININT2": _push_arg, "LONG1": _push_arg,
+    "BINFLOAT": _push_arg, "BINUNICODE": _push_arg, "SHORT_BINSTRING": _push_arg,
     "EMPTY_TUPLE": _push(()), "TUPLE": _op_tuple, "TUPLE1": _tuple_n(1), "TUPLE2": _tuple_n(2),
     "TUPLE3": _tuple_n(3),
-    "EMPTY_LIST": _push(list), "LIST": _op_list, "APPEND": _op_append, "APPENDS": _op_appends,
-    "EMPTY_DICT": _push(dict), "DICT": _op_dict, "SETITEM": _op_setitem, "SETITEMS": _op_setitems,
-    "GLOBAL": _op_global, "STACK_GLOBAL": _op_stack_global, "REDUCE": _op_reduce,
-    "NEWOBJ": _op_newobj, "BUILD": _op_build, "BINPERSID": _op_persid,
-    "PUT": _op_put, "BINPUT": _op_put, "LONG_BINPUT": _op_put, "MEMOIZE": _op_memoize,
-    "GET": _op_get, "BINGET": _op_get, "LONG_BINGET": _op_get,
+    "EMPTY_LIST": _push(list), "APPEND": _op_append, "APPENDS": _op_appends,
+    "EMPTY_DICT": _push(dict), "SETITEM": _op_setitem, "SETITEMS": _op_setitems,
+    "GLOBAL": _op_global, "REDUCE": _op_reduce, "NEWOBJ": _op_newobj, "BUILD": _op_build,
+    "BINPERSID": _op_persid, "BINPUT": _op_put, "LONG_BINPUT": _op_put,
+    "BINGET": _op_get, "LONG_BINGET": _op_get,
 }
+_NEWER_PROTOCOL_OPS = {"FRAME", "MEMOIZE", "STACK_GLOBAL", "SHORT_BINUNICODE", "BINUNICODE8",
+                       "SHORT_BINBYTES", "BINBYTES", "BINBYTES8", "BYTEARRAY8", "NEWOBJ_EX"}
 
 
 def scan_pickle(data: bytes, persistent_load: Callable[[Any], StorageRef]) -> Any:
