@@ -270,6 +270,21 @@ def test_one_worker_call_grades_every_model_of_a_submission(
     assert [v.status.value for v in verdicts] == ["correct", "correct", "incorrect"]
 
 
+def test_one_worker_call_for_models_of_different_input_shapes() -> None:
+    """APL405's FNN (784 inputs) and CNN (1×28×28) share the same pixels in one call."""
+    rubric = load_rubric(REPO / "rubrics" / "apl405-hw2.yaml").rubric
+    questions = [rubric.question(q) for q in ("q4_v_model", "q4_xiii_model", "q5_ii_model")]
+    answers = {
+        "q4_v_model": "fnn.safetensors",
+        "q4_xiii_model": "fivelayers.pt",
+        "q5_ii_model": "cnn.safetensors",
+    }
+    ctx = GradingContext(submission_root=EXAMPLES / "apl405-hw2" / "alice", student="alice")
+    assert prefetch_models(questions, answers, ctx) == 3
+    verdicts = [q.grade(answers[q.id], ctx) for q in questions]
+    assert [v.status.value for v in verdicts] == ["correct"] * 3, [v.feedback for v in verdicts]
+
+
 def test_grader_reference_prints_the_baseline_records() -> None:
     result = CliRunner().invoke(cli, ["reference", "apl405-hw2", "--json"])
     assert result.exit_code == 0, result.output

@@ -78,7 +78,8 @@ def _run_batch(requests: list[EvalRequest]) -> dict[str, EvalOutcome]:
     inputs: dict[str, bytes] = {}
     tasks = []
     for index, request in enumerate(requests):
-        digest = hashlib.sha256(request.inputs.tobytes()).hexdigest()[:12]
+        digest = hashlib.sha256(f"{request.inputs.dtype.str}{request.inputs.shape}".encode()
+                                + request.inputs.tobytes()).hexdigest()[:16]
         inputs_name = f"x-{digest}.npz"
         if inputs_name not in inputs:
             inputs[inputs_name] = _npz_bytes(request.inputs)
