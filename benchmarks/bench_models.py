@@ -46,10 +46,12 @@ def large_images(count: int) -> np.ndarray:
     rng = np.random.default_rng(0)
     picks = pool[rng.integers(0, len(pool), count)]
     shifts = rng.integers(-2, 3, size=(count, 2))
-    return np.stack([np.roll(img, tuple(s), axis=(0, 1)) for img, s in zip(picks, shifts, strict=True)])
+    moved = [np.roll(img, tuple(s), axis=(0, 1)) for img, s in zip(picks, shifts, strict=True)]
+    return np.stack(moved)
 
 
-def request(assignment: str, qid: str, relative: str, images: np.ndarray | None) -> tuple[EvalRequest, float]:
+def request(assignment: str, qid: str, relative: str,
+            images: np.ndarray | None) -> tuple[EvalRequest, float]:
     q = load_rubric(resolve_assignment(assignment)).rubric.question(qid)
     assert isinstance(q, ModelQuestion)
     path = ROOT / "submissions_example" / relative

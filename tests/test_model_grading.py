@@ -13,7 +13,7 @@ import safetensors.torch
 import torch
 from click.testing import CliRunner
 
-from grader.checkers.base import GradingContext
+from grader.checkers.base import GradingContext, Verdict
 from grader.checkers.model import ModelQuestion, accuracy_credit, prefetch_models
 from grader.cli import cli
 from grader.rubric import load_rubric
@@ -231,6 +231,73 @@ def test_failures_are_statuses_with_reasons(
     assert result["status"] == status, result["feedback"]
     for fragment in fragments:
         assert fragment in result["feedback"]
+
+
+OUTCOMES = [
+    (
+        "worker crash",
+        {"status": "error", "reason": "worker: Segmentation fault"},
+        "error",
+        "could not be evaluated: Segmentation fault",
+    ),
+    (
+        "wrong output shape",
+        {"status": "shape", "reason": "the output has shape [500, 9]"},
+        "error",
+        "shape [500, 9]",
+    ),
+    (
+        "memory limit",
+        {"status": "memory", "reason": "worker: out of memory"},
+        "error",
+        "more than 3072 MB",
+    ),
+    ("time limit", {"status": "timeout"}, "error", "within 120 s"),
+    ("no predictions", {"status": "ok"}, "error", "no predictions"),
+    (
+        "some rows NaN",
+        {"status": "nonfinite", "nonfinite_rows": 3, "keep": 497},
+        "correct",
+        "3 images gave NaN",
+    ),
+    (
+        "every row NaN",
+        {"status": "nonfinite", "nonfinite_rows": 500, "keep": 0},
+        "incorrect",
+        "NaN or infinity for all 500",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "outcome", "status", "fragment"), OUTCOMES, ids=[o[0] for o in OUTCOMES]
+)
+def test_worker_outcomes_become_statuses(
+    tiny: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    outcome: dict[str, Any],
+    status: str,
+    fragment: str,
+) -> None:
+    import numpy as np
+
+    from grader.models.data import embedded_digits
+    from grader.models.evaluate import EvalOutcome
+
+    monkeypatch.setenv("GRADER_BASELINE_DIR", str(tiny["baselines"]))
+    q = load_rubric(tiny["rubric"]).rubric.question("good")
+    assert isinstance(q, ModelQuestion)
+    prepared = q.prepare("good.safetensors", GradingContext(tiny["submission"], "s"))
+    assert not isinstance(prepared, Verdict)
+    fields = dict(outcome)
+    keep = fields.pop("keep", None)
+    if keep is not None:  # right answers where finite, -1 where the worker saw NaN
+        labels = embedded_digits().y_heldout
+        fields["predictions"] = np.where(np.arange(500) < keep, labels, -1)
+    verdict = q.judge(prepared, EvalOutcome(**fields))
+    assert verdict.status.value == status, verdict.feedback
+    assert fragment in verdict.feedback
 
 
 def test_missing_baseline_is_a_rubric_problem_that_names_the_command(

@@ -45,8 +45,12 @@ class Net(nn.Module):
 
 
 def torchscript_bytes() -> bytes:
+    import warnings
+
     buffer = io.BytesIO()
-    torch.jit.save(torch.jit.script(mlp()), buffer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # jit is deprecated, still handed in
+        torch.jit.save(torch.jit.script(mlp()), buffer)
     return buffer.getvalue()
 
 
@@ -60,6 +64,15 @@ def npz_bytes() -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, W1=np.zeros((4, 3), dtype=np.float32))
     return buffer.getvalue()
+
+
+def recompressed_torch_zip() -> bytes:
+    archive = zipfile.ZipFile(io.BytesIO(torch_bytes(mlp().state_dict())))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as repacked:
+        for info in archive.infolist():
+            repacked.writestr(info.filename, archive.read(info))
+    return out.getvalue()
 
 
 def damaged_safetensors() -> bytes:
@@ -167,6 +180,7 @@ REFUSED: list[tuple[str, str, Callable[[], bytes], str]] = [
         "pickle_protocol 4 or 5",
     ),
     ("npz renamed", "m.pt", npz_bytes, "NumPy .npz"),
+    ("torch.save zip recompressed", "m.pt", recompressed_torch_zip, "compressed zip"),
     ("HDF5", "m.pt", lambda: b"\x89HDF\r\n\x1a\n" + bytes(64), "HDF5"),
     ("empty file", "m.pt", lambda: b"", "empty"),
     (

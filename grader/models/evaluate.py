@@ -95,7 +95,7 @@ def _run_batch(requests: list[EvalRequest]) -> dict[str, EvalOutcome]:
     inputs[JOB_FILE] = job.model_dump_json().encode()
     wall = max(x.wall_seconds for x in limits)
     box = Limits(wall_seconds=wall, cpu_seconds=wall * job.threads,
-                 memory_mb=max(x.memory_mb for x in limits), file_mb=256)
+                 memory_mb=max(x.memory_mb for x in limits), file_mb=64)
     result = run_python(WORKER, [JOB_FILE], student_dir=None, inputs=inputs, limits=box,
                         collect=(PREDICTIONS_FILE,))
     return _outcomes(requests, result)

@@ -165,6 +165,11 @@ def read_torch_zip(path: Path, data: bytes) -> ModelFile:
         raise ModelRefused(f"your file {path.name} has too many members to be a state_dict")
     names = [info.filename for info in infos]
     _refuse_other_archives(path, names)
+    if any(info.compress_type != zipfile.ZIP_STORED for info in infos):
+        # torch.save stores every member uncompressed; compression here is a repacked archive
+        # (or a zip bomb), and the sizes the grader checks could not be trusted
+        raise ModelRefused(f"your file {path.name} is a compressed zip, not one written by "
+                           f"torch.save; {HOW_TO_SAVE}")
     pickles = [n for n in names if n.count("/") == 1 and n.endswith("/data.pkl")]
     if len(pickles) != 1:
         raise ModelRefused(f"your file {path.name} is a zip archive but not one written by "
