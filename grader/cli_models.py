@@ -61,4 +61,4 @@ def train_record(assignment: str, question: ModelQuestion,
     result = get_reference(question.baseline.function).compute(params)
     return BaselineRecord(assignment=assignment, question=question.id,
                           function=question.baseline.function, spec_sha256=question.spec_sha256(),
-                          recipe=question.baseline.params, **result)
+                          recipe=question.training_job()["recipe"], **result)

@@ -67,10 +67,17 @@ class ModelQuestion(QuestionBase):
             "recipe": self.baseline.params,
         }
 
+    def training_job(self) -> dict[str, Any]:
+        """The job as the reference function reads it, defaults filled in: what gets trained."""
+        from reference import get_reference
+
+        job = get_reference(self.baseline.function).validate(self.job_params())
+        return dict(job.model_dump(mode="json"))
+
     def spec_sha256(self) -> str:
         from grader.models.baselines import spec_sha256
 
-        return spec_sha256(self.baseline.function, self.job_params())
+        return spec_sha256(self.baseline.function, self.training_job())
 
     def reference_params_for(self, ctx: GradingContext) -> dict[str, Any]:
         return {**self.job_params(), "function": self.baseline.function,
