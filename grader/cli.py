@@ -166,3 +166,7 @@ def main() -> None:
 from grader.cli_doctor import doctor  # noqa: E402
 
 cli.add_command(doctor)
+
+from grader.cli_models import baseline as _baseline_command  # noqa: E402  (model commands)
+
+cli.add_command(_baseline_command)

@@ -21,6 +21,8 @@ def grade_submission(
 ) -> Report:
     rubric = loaded.rubric
     ctx = rubric.context(sub.student, submission_root=sub.root, cache={} if cache is None else cache)
+    if sub.error is None:
+        _prepare_kinds(rubric.questions, sub.answers, ctx)
     results = [_grade_question(q, sub, ctx) for q in rubric.questions]
     warnings = [] if sub.error is None else [sub.error]
     known = {q.id for q in rubric.questions}
@@ -39,6 +41,14 @@ def grade_submission(
         randomised=any(getattr(q, "randomise", None) is not None for q in rubric.questions),
         warnings=warnings,
     )
+
+
+def _prepare_kinds(questions: list[Any], answers: dict[str, Any], ctx: GradingContext) -> None:
+    for kind in dict.fromkeys(type(q) for q in questions):
+        try:
+            kind.prepare_submission([q for q in questions if type(q) is kind], answers, ctx)
+        except Exception:  # each question then reports its own failure when graded
+            log.error("preparing %s questions failed:\n%s", kind.__name__, traceback.format_exc())
 
 
 def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> QuestionResult:

@@ -27,6 +27,7 @@ _MODULES: dict[str, list[str]] = {
     "reference.threshold": ["threshold_network_design"],
     "reference.code_refs": ["softmax_xent_loss", "softmax_xent_gradient", "momentum_step"],
     "reference.symbolic": ["derivative", "output_derivative", "matrix_gradient", "affine_collapse"],
+    "reference.training": ["train_classifier"],
 }
 
 

@@ -15,6 +15,7 @@ from grader.checkers.expression import ExpressionQuestion
 from grader.checkers.interval import IntervalQuestion
 from grader.checkers.manual import ManualQuestion
 from grader.checkers.matrix_expression import MatrixExpressionQuestion
+from grader.checkers.model import ModelQuestion
 from grader.checkers.network import ThresholdNetworkQuestion
 from grader.checkers.number import NumberQuestion
 from grader.checkers.number_array import NumberArrayQuestion
@@ -29,7 +30,8 @@ Question = Annotated[
     | ThresholdNetworkQuestion
     | CodeQuestion
     | ExpressionQuestion
-    | MatrixExpressionQuestion,
+    | MatrixExpressionQuestion
+    | ModelQuestion,
     Field(discriminator="kind"),
 ]
 

@@ -146,6 +146,12 @@ class QuestionBase(RubricModel, ABC):
     def reference_params_for(self, ctx: GradingContext) -> dict[str, Any]:
         return {}
 
+    @classmethod
+    def prepare_submission(cls, questions: list[QuestionBase], answers: dict[str, Any],
+                           ctx: GradingContext) -> None:
+        """Extension point: work shared by all of a submission's questions of this kind (e.g. one
+        worker evaluating every model), done once before they are graded."""
+
     def rubric_problems(self, compute: bool) -> list[str]:
         """Extension point for kinds with their own references: problems found in the rubric."""
         return []
