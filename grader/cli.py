@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, NoReturn
@@ -66,11 +67,14 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> N
     from grader.grading import grade_path
 
     loaded = _load(assignment)
+    started = time.monotonic()
     report = grade_path(loaded, submission)
     if fmt == "gradescope":
         from grader.gradescope import to_gradescope
 
-        _write(to_gradescope(report).model_dump_json(indent=2, exclude_none=True), output)
+        titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
+        results = to_gradescope(report, time.monotonic() - started, titles=titles)
+        _write(results.model_dump_json(indent=2, exclude_none=True), output)
     else:
         _write(report.model_dump_json(indent=2), output)
 
@@ -161,3 +165,8 @@ def main() -> None:
     except Exception as err:  # the last resort: a bug, reported as exit code 1
         click.echo(f"grader: internal error: {type(err).__name__}: {err}", err=True)
         sys.exit(ExitCode.INTERNAL_ERROR)
+
+
+from grader.cli_batch import register  # noqa: E402 - the TA's commands live in their own module
+
+register(cli)

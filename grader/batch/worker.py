@@ -1,0 +1,125 @@
+"""What one batch worker does: load the rubric once, then grade submission after submission with a
+shared reference cache and a memo of verdicts already reached for the same answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from grader.checkers.base import MISSING, ComparedQuestion, GradingContext, Verdict
+from grader.grading import grade_submission
+from grader.report import Report
+from grader.rubric import LoadedRubric, load_rubric
+from grader.submission import open_submission, submission_id
+
+MEMO_LIMIT = 50_000
+MEMO_KEY_CHARS = 4_000
+
+
+@dataclass(frozen=True)
+class GradeTask:
+    """What the parent sends: a path graded as is, or files to gather into a folder first."""
+
+    default_id: str
+    path: str | None = None
+    files: tuple[tuple[str, str], ...] = ()  # (source file, name in the submission)
+
+
+@dataclass
+class WorkerState:
+    loaded: LoadedRubric
+    cache: dict[str, Any] = field(default_factory=dict)
+    memo: dict[tuple[str, ...], Verdict] = field(default_factory=dict)
+    memo_hits: int = 0
+
+
+def init_worker(rubric_path: str) -> WorkerState:
+    loaded = load_rubric(Path(rubric_path))
+    state = WorkerState(loaded)
+    memo_rubric = loaded.rubric.model_copy(
+        update={"questions": [_memoised(q, state) for q in loaded.rubric.questions]})
+    state.loaded = LoadedRubric(memo_rubric, loaded.path, loaded.sha256)
+    return state
+
+
+def grade_task(state: WorkerState, task: GradeTask) -> str:
+    """Grade one submission; the report comes back as JSON."""
+    with tempfile.TemporaryDirectory(prefix="grader-batch-") as temp:
+        path = Path(task.path) if task.path is not None else _gather(task.files, Path(temp) / "submission")
+        with open_submission(path) as sub:
+            if sub.id == submission_id(path):  # the answers file did not set student_id
+                sub.id = task.default_id
+            report: Report = grade_submission(state.loaded, sub, cache=state.cache)
+    return report.model_dump_json()
+
+
+def _gather(files: tuple[tuple[str, str], ...], folder: Path) -> Path:
+    folder.mkdir()
+    for source, name in files:
+        shutil.copyfile(source, folder / Path(name).name)
+    return folder
+
+
+# --- the verdict memo -----------------------------------------------------------------------------
+
+
+def _memoised(question: Any, state: WorkerState) -> Any:
+    """The question itself, or a copy whose `grade` remembers verdicts.
+
+    Only kinds that keep ComparedQuestion's own flow qualify: their verdict depends on the answer,
+    the reference params and the reveal flag alone. Kinds with their own `grade` (models, code,
+    manual) read files or people, so they are never memoised.
+    """
+    cls = type(question)
+    if not isinstance(question, ComparedQuestion) or cls.grade is not ComparedQuestion.grade:
+        return question
+    memo_cls = _MEMO_CLASSES.get(cls)
+    if memo_cls is None:
+        memo_cls = type(f"Memo{cls.__name__}", (cls,), {"grade": _memo_grade, "__module__": __name__})
+        _MEMO_CLASSES[cls] = memo_cls
+    copy_ = memo_cls.model_construct(**dict(question))
+    _STATES[id(copy_)] = (state, copy_)
+    return copy_
+
+
+_MEMO_CLASSES: dict[type, type] = {}
+_STATES: dict[int, tuple[WorkerState, Any]] = {}
+
+
+def _memo_grade(self: ComparedQuestion[Any], raw: Any, ctx: GradingContext) -> Verdict:
+    state = _STATES[id(self)][0]
+    key = _memo_key(self, raw, ctx)
+    if key is None:
+        return ComparedQuestion.grade(self, raw, ctx)
+    if key in state.memo:
+        state.memo_hits += 1
+    else:
+        if len(state.memo) >= MEMO_LIMIT:
+            state.memo.clear()
+        state.memo[key] = ComparedQuestion.grade(self, raw, ctx)
+    return copy.deepcopy(state.memo[key])
+
+
+def _memo_key(question: ComparedQuestion[Any], raw: Any, ctx: GradingContext) -> tuple[str, ...] | None:
+    try:
+        answer = "MISSING" if raw is MISSING else json.dumps(raw, sort_keys=True, default=_exact)
+        params = json.dumps(question.reference_params_for(ctx), sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return None
+    if len(answer) > MEMO_KEY_CHARS:
+        return None
+    return (question.id, answer, params, str(ctx.reveal_answers))
+
+
+def _exact(value: Any) -> Any:
+    """Keep what the student wrote: 0.10 and 0.1 are the same number but not the same answer text."""
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    raise TypeError(type(value).__name__)
