@@ -18,7 +18,8 @@ from typing import Any
 from grader.checkers.base import ComparedQuestion, QuestionBase
 from grader.report import Report, Status
 
-NO_ANSWER = "(no answer)"
+NO_ANSWER = {Status.MISSING: "(no answer)", Status.INVALID: "(submission could not be read)",
+             Status.ERROR: "(grading failed)"}
 _SPACES = re.compile(r"\s+")
 
 
@@ -104,8 +105,8 @@ def group_answers(question: QuestionBase, reports: list[Report], *, statuses: se
     by_text: dict[tuple[str, str], AnswerGroup] = {}
     for member in members:
         if member.answer is None:
-            key = ("missing", "")
-            group = by_text.setdefault(key, AnswerGroup(NO_ANSWER, "missing"))
+            label = NO_ANSWER.get(member.status, f"(no answer: {member.status.value})")
+            group = by_text.setdefault(("missing", label), AnswerGroup(label, "missing"))
         else:
             parsed, value = parse_value(question, member.answer)
             key = ("parsed" if parsed else "text", normalise_text(member.answer))
