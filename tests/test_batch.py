@@ -212,6 +212,7 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
 
 def test_a_worker_reaches_each_verdict_once_and_reports_as_plain_grading_does(tmp_path: Path) -> None:
     from grader.batch.worker import GradeTask, grade_task, init_worker
+    from grader.checkers.base import ComparedQuestion
     from grader.grading import grade_path
 
     root = make_class(tmp_path / "class", 4)
@@ -221,5 +222,6 @@ def test_a_worker_reaches_each_verdict_once_and_reports_as_plain_grading_does(tm
         memoised = json.loads(grade_task(state, GradeTask(default_id=f"s{i}", path=str(root / f"s{i}"))))
         plain = json.loads(grade_path(loaded, root / f"s{i}").model_dump_json())
         assert memoised == plain
-    compared = 3  # q2, q4, q6a are compared kinds; s2 and s3 repeat s0 and s1
-    assert state.memo_hits == 2 * compared
+    compared = [q for q in loaded.rubric.questions if isinstance(q, ComparedQuestion)]
+    assert len(state.memo) == sum(len({id(RIGHT), id(WRONG)}) if q.id in RIGHT + WRONG else 1 for q in compared)
+    assert state.memo_hits == 4 * len(compared) - len(state.memo)  # s2 and s3 repeat s0 and s1
