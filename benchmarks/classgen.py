@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ class Written:
     id: str
     path: Path
     broken: bool
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 def _answers(assignment: str, rng: random.Random) -> dict[str, Any]:
@@ -128,8 +129,9 @@ def generate_class(root: Path, assignment: str, size: int, *, seed: int = 420, b
     bad = list(BROKEN.items())[: size // 5] if broken else []
     for index in range(size - len(bad)):
         sid = f"s{index + 1:03d}"
-        path = _write_student(root, sid, _answers(assignment, rng), form=index % 4)
-        written.append(Written(sid, path, broken=False))
+        answers = _answers(assignment, rng)
+        path = _write_student(root, sid, answers, form=index % 4)
+        written.append(Written(sid, path, broken=False, answers=answers))
     for name, (form, data) in bad:
         written.append(Written(name, _write_broken(root, name, form, data), broken=True))
     return written

@@ -21,7 +21,7 @@ GRADESCOPE_TEST = {"score", "max_score", "status", "name", "name_format", "numbe
 
 
 def rows(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def check_canvas(path: Path, roster: Path, column: str) -> dict[str, str]:
