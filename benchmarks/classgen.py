@@ -24,7 +24,8 @@ ANSWERS: dict[str, dict[str, list[Any]]] = {
     "csc420-a2": {
         "q1_effective_weight": ["W2 @ W1", "W2 @ W1", "W1 @ W2", "W2W1", MISSING],
         "q1_effective_bias": ["W2 @ b1 + b2", "W2 @ b1 + b2", "b1 + b2", MISSING],
-        "q1_proof": ["By induction: a product of linear maps is linear.", "by induction, a product of linear maps is linear",
+        "q1_proof": ["By induction: a product of linear maps is linear.",
+                     "by induction, a product of linear maps is linear",
                      "Composition of affine maps is affine.", MISSING],
         "q2_dL_dw3": [0.0006, "6.2e-4", 0.00062158, "0.0006", 0.00143, 0.00143, 0.0001, -0.0006, "abc", MISSING],
         "q3_flops_no_bias": [1153840, "1,153,840 FLOPs", "1.15384e6", 578560, 578560, 1151280, 1154560, "lots"],
@@ -37,7 +38,8 @@ ANSWERS: dict[str, dict[str, list[Any]]] = {
         "q6c_when_to_use": ["tanh for hidden layers, sigmoid for probabilities.", MISSING],
     },
     "apl405-hw2": {
-        "q2_relu_zero_grads": ["YES, YES, NO", "yes yes no", ["YES", "YES", "NO"], "YES, NO, NO", "NO, NO, NO", "maybe"],
+        "q2_relu_zero_grads": ["YES, YES, NO", "yes yes no", ["YES", "YES", "NO"], "YES, NO, NO", "NO, NO, NO",
+                               "maybe"],
         "q3a_graph": [["x -> z", "z -> h", "h -> y_hat", "x -> y_hat", "h -> R", "y_hat -> S", "S -> L", "R -> L"],
                       ["x -> z", "z -> h", "h -> y_hat", "h -> R", "y_hat -> S", "S -> L", "R -> L"],
                       "x -> z, z -> h, h -> ŷ, x -> ŷ, h -> R, ŷ -> S, S -> L, R -> L", MISSING],

@@ -44,7 +44,7 @@ def _load_for_outdir(outdir: Path, assignment: str | None) -> Any:
         _usage(f"{outdir} has no batch.json (not a `grader batch` output folder?): give -a ASSIGNMENT")
     loaded = _load(record.rubric_file if Path(record.rubric_file).is_file() else record.assignment)
     if loaded.sha256 != record.rubric_sha256:
-        click.echo(f"warning: the rubric changed since the batch ran; run `grader batch` again to regrade",
+        click.echo("warning: the rubric changed since the batch ran; run `grader batch` again to regrade",
                    err=True)
     return loaded
 
@@ -79,7 +79,11 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
         jobs=jobs or default_jobs(), timeout=timeout or DEFAULT_TIMEOUT, force=force,
         retry_failures=retry_failures, overrides=overrides, progress=sys.stderr, tty=sys.stderr.isatty(),
     )
-    result = run_batch(root, outdir, assignment, loaded, options)
+    try:
+        result = run_batch(root, outdir, assignment, loaded, options)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: the reports written so far are kept; run the same command to resume", err=True)
+        sys.exit(130)
     for line in describe_result(result, outdir):
         click.echo(line)
 

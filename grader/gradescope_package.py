@@ -74,7 +74,8 @@ cd "$SOURCE"
 if ! PYTHONPATH="$SOURCE/grader_src${{PYTHONPATH:+:$PYTHONPATH}}" "$PYTHON" -m grader grade \\
     "$AUTOGRADER/submission" -a {assignment} --format gradescope -o "$RESULTS"; then
   cat > "$RESULTS" <<'JSON'
-{{"score": 0, "output": "The autograder could not run on this submission: please tell your instructor.", "visibility": "visible", "stdout_visibility": "visible", "tests": []}}
+{{"score": 0, "visibility": "visible", "stdout_visibility": "visible", "tests": [],
+ "output": "The autograder could not run on this submission: please tell your instructor."}}
 JSON
 fi
 """

@@ -99,7 +99,9 @@ def _equivalent(question: QuestionBase, got: Any, representative: Any) -> bool:
         return False
 
 
-def group_answers(question: QuestionBase, reports: list[Report], *, statuses: set[Status] | None = None) -> list[AnswerGroup]:
+def group_answers(
+    question: QuestionBase, reports: list[Report], *, statuses: set[Status] | None = None,
+) -> list[AnswerGroup]:
     """The question's answers grouped, the largest group first; `statuses` keeps only those."""
     members = [m for m in _members(question, reports) if statuses is None or m.status in statuses]
     by_text: dict[tuple[str, str], AnswerGroup] = {}
@@ -135,7 +137,8 @@ def _merge_equivalent(question: QuestionBase, groups: list[AnswerGroup]) -> list
     for group in groups:
         home = None
         if group.how == "equivalent":
-            home = next((m for m in merged if m.how == "equivalent" and _equivalent(question, group.value, m.value)), None)
+            home = next((m for m in merged
+                         if m.how == "equivalent" and _equivalent(question, group.value, m.value)), None)
         if home is None:
             merged.append(group)
         else:

@@ -78,7 +78,9 @@ class Summary(BaseModel):
     rows: list[SubmissionRow]
 
 
-def build_summary(reports: list[tuple[Path, Report]], rubric: Rubric, *, outdir: Path, rubric_sha256: str = "") -> Summary:
+def build_summary(
+    reports: list[tuple[Path, Report]], rubric: Rubric, *, outdir: Path, rubric_sha256: str = "",
+) -> Summary:
     only = [report for _, report in reports]
     totals = [r.score for r in only]
     return Summary(
@@ -109,7 +111,9 @@ def _histogram(values: list[float], max_score: float) -> Histogram:
     return Histogram(edges=edges, counts=counts)
 
 
-def _question(qid: str, title: str | None, points: float, hidden: bool, reports: list[Report], rubric: Rubric) -> QuestionSummary:
+def _question(
+    qid: str, title: str | None, points: float, hidden: bool, reports: list[Report], rubric: Rubric,
+) -> QuestionSummary:
     results = [q for r in reports for q in r.questions if q.id == qid]
     statuses = {s.value: sum(1 for q in results if q.status is s) for s in Status}
     groups = group_answers(rubric.question(qid), reports, statuses=WRONG)
@@ -135,16 +139,26 @@ def _row(path: Path, report: Report, outdir: Path) -> SubmissionRow:
 
 # --- the page -------------------------------------------------------------------------------------
 
-_CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;color:#1d2330;padding:0 1rem}
-h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.2rem;margin:2rem 0 .6rem;border-bottom:1px solid #d8dce4;padding-bottom:.2rem}
-.sub{color:#5a6275;margin:0 0 1rem}.cards{display:flex;gap:1rem;flex-wrap:wrap}
-.card{background:#f3f5f9;border-radius:8px;padding:.6rem 1rem;min-width:8rem}.card b{display:block;font-size:1.35rem}
-table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e6e9ef;vertical-align:top}
-th{background:#f3f5f9}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}code{font-size:.88rem;word-break:break-all}
-.bad{color:#b42318}.tag{display:inline-block;background:#eef1f6;border-radius:4px;padding:0 .35rem;margin:0 .2rem .1rem 0;font-size:.8rem}
-svg text{font:12px system-ui,sans-serif;fill:#1d2330}.legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:-1px}
-"""
+_CSS = "".join([
+    'body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;',
+    'color:#1d2330;padding:0 1rem}',
+    'h1{font-size:1.6rem;margin:0 0 .2rem}',
+    'h2{font-size:1.2rem;margin:2rem 0 .6rem;border-bottom:1px solid #d8dce4;padding-bottom:.2rem}',
+    '.sub{color:#5a6275;margin:0 0 1rem}',
+    '.cards{display:flex;gap:1rem;flex-wrap:wrap}',
+    '.card{background:#f3f5f9;border-radius:8px;padding:.6rem 1rem;min-width:8rem}',
+    '.card b{display:block;font-size:1.35rem}',
+    'table{border-collapse:collapse;width:100%;font-size:.92rem}',
+    'th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e6e9ef;vertical-align:top}',
+    'th{background:#f3f5f9}',
+    'td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}',
+    'code{font-size:.88rem;word-break:break-all}',
+    '.bad{color:#b42318}',
+    '.tag{display:inline-block;background:#eef1f6;border-radius:4px;padding:0 .35rem;margin:0 .2rem .1rem 0;',
+    'font-size:.8rem}',
+    'svg text{font:12px system-ui,sans-serif;fill:#1d2330}',
+    '.legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:-1px}',
+])
 _BLUE, _GREEN = "#3b6fd8", "#3aa76d"
 
 
@@ -195,7 +209,8 @@ def _histogram_svg(histogram: Histogram, count: int) -> str:
                    f"<title>{escape(label)}: {n}</title></rect>")
         if n:
             out.append(f'<text x="{x + slot / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">{n}</text>')
-        out.append(f'<text x="{x + slot / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle">{escape(label)}</text>')
+        out.append(f'<text x="{x + slot / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
+                   f"{escape(label)}</text>")
     out.append(f'<text x="{left + (width - left) / 2:.1f}" y="{height - 6}" text-anchor="middle">score</text>')
     out.append("</svg>")
     return "".join(out)

@@ -128,7 +128,8 @@ def test_export_commands_write_every_format(tmp_path: Path, roster: Path) -> Non
     runner.invoke(cli, ["batch", str(root), "-a", "csc420-a2", "-o", str(out), "-j", "1"])
     (out / "overrides.yaml").write_text("- {submission: ada, question: q1_proof, score: 2, comment: 'fine, ok'}\n")
 
-    canvas = runner.invoke(cli, ["export", str(out), "--to", "canvas", "--roster", str(roster), "--column", "Assignment 2"])
+    canvas = runner.invoke(cli, ["export", str(out), "--to", "canvas", "--roster", str(roster),
+                                 "--column", "Assignment 2"])
     assert canvas.exit_code == ExitCode.OK, canvas.output
     assert canvas.output.splitlines()[0] == str(out / "canvas.csv")
     assert "unmatched: ghost: no roster row" in canvas.output and "column 'Assignment 2 (12345)'" in canvas.output

@@ -3,7 +3,6 @@ against a fake /autograder tree."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -78,7 +77,8 @@ def test_an_overridden_manual_question_counts_with_both_verdicts_shown(tmp_path:
 
 def test_grade_format_gradescope_writes_a_valid_file(submission: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.json"
-    result = CliRunner().invoke(cli, ["grade", str(submission), "-a", "csc420-a2", "--format", "gradescope", "-o", str(out)])
+    result = CliRunner().invoke(cli, ["grade", str(submission), "-a", "csc420-a2", "--format", "gradescope",
+                                      "-o", str(out)])
     assert result.exit_code == ExitCode.OK
     data = check_gradescope_file(out)
     assert data["execution_time"] >= 0 and data["extra_data"]["submission"] == "alice"

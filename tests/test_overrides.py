@@ -80,7 +80,9 @@ def test_a_group_override_reaches_every_equivalent_answer(reports: list[Report])
     ],
     ids=["named-after-group", "named-before-group", "later-named-wins"],
 )
-def test_a_named_submission_wins_over_a_group(reports: list[Report], entries: list[dict[str, Any]], expected: float) -> None:
+def test_a_named_submission_wins_over_a_group(
+    reports: list[Report], entries: list[dict[str, Any]], expected: float,
+) -> None:
     updated, _ = apply_overrides(reports, decide(*entries), LOADED.rubric)
     assert question(by_id(updated)["bob"], "q2_dL_dw3").score == expected
 
@@ -105,7 +107,9 @@ def test_applying_is_idempotent_and_stripping_restores_the_grader_verdict(report
     ],
     ids=["unknown-submission", "unknown-question", "too-many-points", "group-matching-nobody"],
 )
-def test_problems_are_reported_and_nothing_is_applied(reports: list[Report], entry: dict[str, Any], problem: str) -> None:
+def test_problems_are_reported_and_nothing_is_applied(
+    reports: list[Report], entry: dict[str, Any], problem: str,
+) -> None:
     updated, problems = apply_overrides(reports, decide(entry), LOADED.rubric)
     assert len(problems) == 1 and problem in problems[0] and "entry 1" in problems[0]
     assert [r.score for r in updated] == [r.score for r in reports]

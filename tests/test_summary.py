@@ -127,7 +127,7 @@ def decode_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
                 line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
-        pixels += [tuple(line[x * channels:x * channels + 3]) for x in range(width)]  # type: ignore[misc]
+        pixels += [(line[x * channels], line[x * channels + 1], line[x * channels + 2]) for x in range(width)]
         previous = line
     return width, height, pixels
 

@@ -10,6 +10,7 @@ they are importable in the child whatever the start method.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import time
@@ -183,10 +184,8 @@ class WorkerPool:
     @staticmethod
     def _stop(worker: _Worker, *, graceful: bool) -> None:
         if graceful and worker.process.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 worker.conn.send(None)
-            except OSError:
-                pass
             worker.process.join(timeout=2)
         if worker.process.is_alive():
             worker.process.kill()

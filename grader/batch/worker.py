@@ -51,12 +51,17 @@ def init_worker(rubric_path: str) -> WorkerState:
 
 def grade_task(state: WorkerState, task: GradeTask) -> str:
     """Grade one submission; the report comes back as JSON."""
+    if task.path is not None:
+        return _grade_path(state, Path(task.path), task.default_id)
     with tempfile.TemporaryDirectory(prefix="grader-batch-") as temp:
-        path = Path(task.path) if task.path is not None else _gather(task.files, Path(temp) / "submission")
-        with open_submission(path) as sub:
-            if sub.id == submission_id(path):  # the answers file did not set student_id
-                sub.id = task.default_id
-            report: Report = grade_submission(state.loaded, sub, cache=state.cache)
+        return _grade_path(state, _gather(task.files, Path(temp) / "submission"), task.default_id)
+
+
+def _grade_path(state: WorkerState, path: Path, default_id: str) -> str:
+    with open_submission(path) as sub:
+        if sub.id == submission_id(path):  # the answers file did not set student_id
+            sub.id = default_id
+        report: Report = grade_submission(state.loaded, sub, cache=state.cache)
     return report.model_dump_json()
 
 
@@ -89,7 +94,7 @@ def _memoised(question: Any, state: WorkerState) -> Any:
     return copy_
 
 
-_MEMO_CLASSES: dict[type, type] = {}
+_MEMO_CLASSES: dict[type, type[ComparedQuestion[Any]]] = {}
 _STATES: dict[int, tuple[WorkerState, Any]] = {}
 
 

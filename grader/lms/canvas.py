@@ -62,7 +62,8 @@ def read_roster(path: Path) -> Roster:
     if not rows or "Student" not in rows[0] or "ID" not in rows[0]:
         raise RosterError(f"{path}: not a Canvas gradebook export (the first row should start Student, ID, ...)")
     header = rows[0]
-    meta, students = [], []
+    meta: list[list[str]] = []
+    students: list[list[str]] = []
     student_at = header.index("Student")
     for row in rows[1:]:
         name = row[student_at] if student_at < len(row) else ""
