@@ -71,3 +71,11 @@ def test_a_worker_that_cannot_start_stops_the_pool() -> None:
 def test_no_tasks_starts_no_worker() -> None:
     outcomes, pool = run([], jobs=4)
     assert outcomes == {} and pool.replaced == 0
+
+
+def test_no_task_is_lost_however_many_workers_die() -> None:
+    tasks = [f"crash{i}" if i % 2 else f"t{i}" for i in range(16)]
+    outcomes, pool = run(tasks, jobs=2)
+    assert sorted(outcomes) == list(range(16))
+    assert [o.ok for _, o in sorted(outcomes.items())] == [i % 2 == 0 for i in range(16)]
+    assert pool.replaced == 8

@@ -133,6 +133,8 @@ class WorkerPool:
                 if outcome is not None:
                     yield outcome
                 if not worker.process.is_alive():
+                    if worker.task is not None:  # it died after `_poll` looked: its task failed
+                        yield self._poll(worker) or self._finish(worker, False, None, _death(worker.process))
                     workers[slot] = self._replace(worker)
             if not any(w.ready for w in workers) and time.monotonic() - born > STARTUP_SECONDS:
                 raise PoolError(f"no worker started within {STARTUP_SECONDS:g} s")
@@ -148,7 +150,7 @@ class WorkerPool:
             if worker.conn.poll():
                 return self._message(worker, worker.conn.recv())
         except (EOFError, OSError):
-            pass
+            worker.process.join(timeout=5)  # the pipe closed: the process is on its way out
         if worker.task is not None and not worker.process.is_alive():
             return self._finish(worker, False, None, _death(worker.process))
         if worker.task is not None and time.monotonic() - worker.started > self.timeout:
