@@ -24,7 +24,7 @@ from grader.batch.store import (
     atomic_write_text,
     load_reports,
 )
-from grader.batch.worker import GradeTask
+from grader.batch.worker import GradeTask, warm_cache
 from grader.report import QuestionResult, Report, Status
 from grader.rubric import LoadedRubric
 
@@ -98,7 +98,7 @@ def _grade_all(
         return []
     progress = Progress(len(todo), stream, tty=options.tty)
     pool = WorkerPool(
-        options.jobs, initializer=options.initializer, init_args=(str(loaded.path),),
+        options.jobs, initializer=options.initializer, init_args=(str(loaded.path), warm_cache(loaded)),
         handler=options.handler, timeout=options.timeout, preload=("grader.batch.worker",),
     )
     tasks = [_task(item) for item in todo]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -40,13 +41,39 @@ class WorkerState:
     memo_hits: int = 0
 
 
-def init_worker(rubric_path: str) -> WorkerState:
+def init_worker(rubric_path: str, cache: dict[str, Any] | None = None) -> WorkerState:
     loaded = load_rubric(Path(rubric_path))
-    state = WorkerState(loaded)
+    state = WorkerState(loaded, cache=dict(cache or {}))
     memo_rubric = loaded.rubric.model_copy(
         update={"questions": [_memoised(q, state) for q in loaded.rubric.questions]})
     state.loaded = LoadedRubric(memo_rubric, loaded.path, loaded.sha256)
     return state
+
+
+def warm_cache(loaded: LoadedRubric) -> dict[str, Any]:
+    """The references every submission needs, computed once (in the parent) for all workers:
+    a worker would otherwise compute each of them again. Questions drawn per student are left
+    to the workers, and so is anything that fails here (it fails there as a located verdict)."""
+    ctx = GradingContext(submission_root=None, student="", reveal_answers=loaded.rubric.reveal_answers)
+    for question in loaded.rubric.questions:
+        if not isinstance(question, ComparedQuestion) or getattr(question, "randomise", None) is not None:
+            continue
+        try:
+            question.expected_value(ctx)
+            for alt in [*question.accepted, *question.known_mistakes]:
+                if alt.params is not None:
+                    question.alternative_value(alt, ctx)
+        except Exception:  # the worker meets the same failure and reports it
+            continue
+    return {key: value for key, value in ctx.cache.items() if _picklable(value)}
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
 
 
 def grade_task(state: WorkerState, task: GradeTask) -> str:
