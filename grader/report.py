@@ -97,6 +97,12 @@ class Report(BaseModel):
         return cls(score=score, max_score=max_score, questions=results, **fields)
 
 
+def question_seeds(questions: list[Any]) -> dict[str, int]:
+    """The seeds rubric questions declare (a `seed` field, as code questions have), by question."""
+    return {q.id: q.seed for q in questions
+            if isinstance(getattr(q, "seed", None), int) and not isinstance(q.seed, bool)}
+
+
 def collect_seeds(results: list[QuestionResult]) -> dict[str, int]:
     """The seeds checkers recorded in their details (`details["seed"]`), by question."""
     return {r.id: int(r.details["seed"]) for r in results

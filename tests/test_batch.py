@@ -225,3 +225,21 @@ def test_a_worker_reaches_each_verdict_once_and_reports_as_plain_grading_does(tm
     compared = [q for q in loaded.rubric.questions if isinstance(q, ComparedQuestion)]
     assert len(state.memo) == sum(2 if q.id in RIGHT + WRONG else 1 for q in compared)  # right, wrong or missing
     assert state.memo_hits == 4 * len(compared) - len(state.memo)  # s2 and s3 repeat s0 and s1
+
+
+def test_seeds_declared_by_questions_are_recorded(tmp_path: Path) -> None:
+    from grader.batch.worker import GradeTask, grade_task, init_worker
+    from grader.checkers.number import NumberQuestion
+
+    class SeededNumber(NumberQuestion):
+        seed: int = 7
+
+    loaded = load_rubric(resolve_assignment("csc420-a2"))
+    state = init_worker(str(loaded.path))
+    questions = list(state.loaded.rubric.questions)
+    questions[3] = SeededNumber.model_construct(**dict(questions[3]))
+    state.loaded = type(state.loaded)(state.loaded.rubric.model_copy(update={"questions": questions}),
+                                      loaded.path, loaded.sha256)
+    (tmp_path / "a.yaml").write_text(RIGHT)
+    report = json.loads(grade_task(state, GradeTask(default_id="a", path=str(tmp_path / "a.yaml"))))
+    assert report["seeds"] == {questions[3].id: 7}

@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.checkers.base import MISSING, ComparedQuestion, GradingContext, Verdict
 from grader.grading import grade_submission
-from grader.report import Report
+from grader.report import Report, question_seeds
 from grader.rubric import LoadedRubric, load_rubric
 from grader.submission import open_submission, submission_id
 
@@ -89,6 +89,7 @@ def _grade_path(state: WorkerState, path: Path, default_id: str) -> str:
         if sub.id == submission_id(path):  # the answers file did not set student_id
             sub.id = default_id
         report: Report = grade_submission(state.loaded, sub, cache=state.cache)
+    report.seeds = {**question_seeds(state.loaded.rubric.questions), **report.seeds}
     return report.model_dump_json()
 
 
