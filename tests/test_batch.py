@@ -243,3 +243,15 @@ def test_seeds_declared_by_questions_are_recorded(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(RIGHT)
     report = json.loads(grade_task(state, GradeTask(default_id="a", path=str(tmp_path / "a.yaml"))))
     assert report["seeds"] == {questions[3].id: 7}
+
+
+def test_an_old_report_left_behind_by_a_renamed_submission_is_removed(tmp_path: Path) -> None:
+    root = make_class(tmp_path / "class", 2)
+    out = tmp_path / "out"
+    batch(root, out)
+    old = json.loads((out / "reports" / "s1.json").read_text())
+    old["submission"], old["graded_at"] = "s1-old-name", "2000-01-01T00:00:00Z"
+    (out / "reports" / "s1-old-name.json").write_text(json.dumps(old))  # as if killed before the unlink
+    batch(root, out)
+    assert sorted(reports(out)) == ["s0", "s1"]
+    assert len((out / "gradebook.csv").read_text().splitlines()) == 3

@@ -111,9 +111,16 @@ class ReportIndex:
         for stale in index.folder.glob(".*.tmp") if index.folder.is_dir() else []:
             stale.unlink(missing_ok=True)  # left by a batch killed while writing
         for path, report in load_reports(outdir):
-            if report.source is not None:
-                index.by_key[report.source.path] = (path, report)
-                index.owner[path.stem] = report.source.path
+            if report.source is None:
+                continue
+            key = report.source.path
+            if key in index.by_key:  # a batch killed between writing a renamed report and removing the old one
+                older, newer = sorted([index.by_key[key], (path, report)], key=lambda e: e[1].graded_at or "")
+                older[0].unlink(missing_ok=True)
+                index.owner.pop(older[0].stem, None)
+                path, report = newer
+            index.by_key[key] = (path, report)
+            index.owner[path.stem] = key
         return index
 
     def up_to_date(self, key: str, sha256: str, rubric_sha256: str, *, retry_failures: bool) -> bool:
