@@ -116,8 +116,8 @@ def _question(
 ) -> QuestionSummary:
     results = [q for r in reports for q in r.questions if q.id == qid]
     statuses = {s.value: sum(1 for q in results if q.status is s) for s in Status}
-    groups = group_answers(rubric.question(qid), reports, statuses=WRONG)
-    common = [
+    groups = [g for g in group_answers(rubric.question(qid), reports, statuses=WRONG) if g.how != "missing"]
+    common = [  # answers only: a submission that could not be read is counted in `statuses`
         WrongAnswer(answer=g.answer, count=g.count, statuses=g.statuses, mistakes=g.mistakes)
         for g in groups[:TOP_WRONG]
     ]

@@ -24,6 +24,7 @@ CLASS = {
     "c": {"q2_dL_dw3": "0.00143", "q4_lenet_params": 60850, "q3_flops_no_bias": "578,560"},
     "d": {"q2_dL_dw3": "<script>alert('x')</script>"},
     "e": {"student_id": "<b>eve</b>", "q2_dL_dw3": 0.00143},
+    "f": ["not", "a", "mapping"],
 }
 
 
@@ -45,22 +46,22 @@ def summary(outdir: Path) -> dict[str, Any]:
 def test_score_distribution(outdir: Path) -> None:
     scores = summary(outdir)["scores"]
     totals = sorted(json.loads(p.read_text())["score"] for p in (outdir / "reports").glob("*.json"))
-    assert scores["count"] == 5 and scores["min"] == totals[0] and scores["max"] == totals[-1]
-    assert scores["mean"] == pytest.approx(sum(totals) / 5, abs=1e-4)
+    assert scores["count"] == 6 and scores["min"] == totals[0] and scores["max"] == totals[-1]
+    assert scores["mean"] == pytest.approx(sum(totals) / 6, abs=1e-4)
     histogram = summary(outdir)["histogram"]
-    assert len(histogram["counts"]) == HISTOGRAM_BINS and sum(histogram["counts"]) == 5
+    assert len(histogram["counts"]) == HISTOGRAM_BINS and sum(histogram["counts"]) == 6
     assert histogram["edges"][0] == 0 and histogram["edges"][-1] == 100
 
 
 def test_per_question_figures_and_common_wrong_answers(outdir: Path) -> None:
     q2 = next(q for q in summary(outdir)["questions"] if q["id"] == "q2_dL_dw3")
-    assert q2["statuses"]["correct"] == 1 and q2["statuses"]["incorrect"] == 3 and q2["statuses"]["invalid"] == 1
-    assert q2["share_correct"] == 0.2 and q2["mean"] == 3.0
+    assert q2["statuses"]["correct"] == 1 and q2["statuses"]["incorrect"] == 3 and q2["statuses"]["invalid"] == 2
+    assert q2["share_correct"] == round(1 / 6, 4) and q2["mean"] == 2.5
     assert [(w["answer"], w["count"], w["statuses"]) for w in q2["common_wrong"]] == [
         ("0.00143", 3, {"incorrect": 3}), ("<script>alert('x')</script>", 1, {"invalid": 1})]
     q3 = next(q for q in summary(outdir)["questions"] if q["id"] == "q3_flops_no_bias")
     assert [(w["count"], w["mistakes"]) for w in q3["common_wrong"]] == [(2, ["multiply_add_as_one_flop"])]
-    assert sum(q["statuses"]["missing"] for q in summary(outdir)["questions"] if q["id"] == "q1_proof") == 5
+    assert next(q for q in summary(outdir)["questions"] if q["id"] == "q1_proof")["statuses"]["missing"] == 5
 
 
 def test_the_page_is_self_contained_and_escapes_student_text(outdir: Path) -> None:
@@ -69,7 +70,7 @@ def test_the_page_is_self_contained_and_escapes_student_text(outdir: Path) -> No
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert "<b>eve</b>" not in html and "&lt;b&gt;eve&lt;/b&gt;" in html
     reports = {p.name for p in (outdir / "reports").glob("*.json")}
-    assert len(page.links) == 5 and all((outdir / link).is_file() for link in page.links)
+    assert len(page.links) == 6 and all((outdir / link).is_file() for link in page.links)
     assert {Path(link).name for link in page.links} == reports
 
 
