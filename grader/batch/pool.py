@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import multiprocessing
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +46,7 @@ def resolve(target: str) -> Callable[..., Any]:
 
 
 def _worker_main(conn: Connection, initializer: str, init_args: tuple[Any, ...], handler: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     try:
         state = resolve(initializer)(*init_args)
         handle = resolve(handler)
@@ -199,8 +201,6 @@ def _death(process: BaseProcess) -> str:
     process.join(timeout=1)
     code = process.exitcode
     if code is not None and code < 0:
-        import signal
-
         try:
             return f"the grading process was killed by {signal.Signals(-code).name}"
         except ValueError:
