@@ -50,7 +50,7 @@ def _load_for_outdir(outdir: Path, assignment: str | None) -> Any:
 
 
 @click.command()
-@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("root", type=click.Path(exists=True, path_type=Path))
 @assignment_option
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="the output folder (reports/, gradebook.csv, summary.json, summary.html)")
@@ -66,14 +66,19 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
           retry_failures: bool, overrides: Path | None) -> None:
     """Grade every submission under ROOT: folders, zips, answers files, Canvas and Gradescope exports.
 
+    ROOT is a folder, or the LMS download as one .zip (unpacked into OUTDIR/.inputs).
+
     A rerun skips every submission whose report is up to date (same files, rubric and grader
     version), so a killed batch resumes where it stopped.
     """
     from grader.batch.runner import DEFAULT_TIMEOUT, BatchOptions, default_jobs, describe_result, run_batch
+    from grader.batch.unpack import UnpackError
 
     loaded = _load(assignment)
     if outdir.resolve() == root.resolve():
         _usage("the output folder must not be the submissions folder")
+    if root.is_file() and root.suffix.lower() != ".zip":
+        _usage(f"{root} is a file: ROOT is a folder of submissions or an LMS download as a .zip")
     _check_overrides(overrides, outdir)
     options = BatchOptions(
         jobs=jobs or default_jobs(), timeout=timeout or DEFAULT_TIMEOUT, force=force,
@@ -81,6 +86,8 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
     )
     try:
         result = run_batch(root, outdir, assignment, loaded, options)
+    except UnpackError as err:
+        _usage(str(err))
     except KeyboardInterrupt:
         click.echo("\ninterrupted: the reports written so far are kept; run the same command to resume", err=True)
         sys.exit(130)

@@ -255,3 +255,49 @@ def test_an_old_report_left_behind_by_a_renamed_submission_is_removed(tmp_path: 
     batch(root, out)
     assert sorted(reports(out)) == ["s0", "s1"]
     assert len((out / "gradebook.csv").read_text().splitlines()) == 3
+
+
+def canvas_download(path: Path, students: dict[str, str]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for n, (name, answers) in enumerate(sorted(students.items())):
+            archive.writestr(f"{name}_{100 + n}_{900 + n}_answers.yaml", answers)
+    return path
+
+
+def test_an_lms_download_zip_is_graded_and_unpacked_only_when_it_changes(tmp_path: Path) -> None:
+    download = canvas_download(tmp_path / "submissions.zip", {"smithjo": RIGHT, "doeja": WRONG})
+    out = tmp_path / "out"
+    code, output = batch(download, out)
+    assert code == ExitCode.OK, output
+    assert sorted(reports(out)) == ["doeja_100", "smithjo_101"]
+    assert reports(out)["smithjo_101"]["source"]["lms_user_id"] == "101"
+    marker = out / ".inputs" / "submissions.sha256"
+    stamp = marker.stat().st_mtime_ns
+    batch(download, out)
+    record = read_run_record(out)
+    assert record is not None and record.skipped == 2 and marker.stat().st_mtime_ns == stamp
+    canvas_download(download, {"smithjo": WRONG, "doeja": WRONG})
+    batch(download, out)
+    record = read_run_record(out)
+    assert record is not None and record.graded == 1 and record.skipped == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [("escape", "a path that leaves the folder"), ("not-zip", "cannot be unpacked"), ("text", "is a file")],
+    ids=["member-escapes", "not-a-zip", "not-a-zip-name"],
+)
+def test_a_bad_download_is_a_usage_error(tmp_path: Path, make: str, message: str) -> None:
+    import zipfile
+
+    path = tmp_path / ("notes.txt" if make == "text" else "download.zip")
+    if make == "escape":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("../../evil.yaml", RIGHT)
+    else:
+        path.write_bytes(b"not a zip at all")
+    code, output = batch(path, tmp_path / "out")
+    assert code == ExitCode.USAGE_ERROR and message in output
+    assert not (tmp_path / "evil.yaml").exists()

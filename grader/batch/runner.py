@@ -24,6 +24,7 @@ from grader.batch.store import (
     atomic_write_text,
     load_reports,
 )
+from grader.batch.unpack import unpack_download
 from grader.batch.worker import GradeTask, warm_cache
 from grader.report import QuestionResult, Report, Status
 from grader.rubric import LoadedRubric
@@ -67,7 +68,7 @@ class BatchResult:
 def run_batch(root: Path, outdir: Path, assignment: str, loaded: LoadedRubric, options: BatchOptions) -> BatchResult:
     started = time.monotonic()
     outdir.mkdir(parents=True, exist_ok=True)
-    found = discover(root, exclude=(outdir,))
+    found = discover(unpack_download(root, outdir) if root.is_file() else root, exclude=(outdir,))
     index = ReportIndex.load(outdir)
     todo = [item for item in found.items
             if options.force or not index.up_to_date(item.key, item.sha256, loaded.sha256,
