@@ -129,7 +129,9 @@ def status_for(score: float, max_score: float) -> Status:
 
 
 def strip_overrides(report: Report) -> Report:
-    """The report as the grader made it."""
+    """The report as the grader made it (a copy when it carried overrides, else itself)."""
+    if report.automatic_score is None and all(q.automatic is None and q.override is None for q in report.questions):
+        return report
     report = report.model_copy(deep=True)
     for result in report.questions:
         if result.automatic is not None:
@@ -159,8 +161,10 @@ def apply_overrides(reports: list[Report], decisions: Decisions, rubric: Rubric)
             previous = chosen.get((submission, entry.question))
             if previous is None or (specificity, number) >= previous[:2]:
                 chosen[(submission, entry.question)] = (specificity, number, entry)
-    for report in fresh:
-        _apply(report, chosen, decisions.source)
+    targeted = {submission for submission, _ in chosen}
+    originals = {id(r) for r in reports}  # never change the caller's reports
+    fresh = [_apply(r.model_copy(deep=True) if id(r) in originals else r, chosen, decisions.source)
+             if r.submission in targeted else r for r in fresh]
     return fresh, problems
 
 
@@ -194,7 +198,7 @@ def _answer_of(report: Report, question_id: str) -> str | None:
     return result.answer
 
 
-def _apply(report: Report, chosen: dict[tuple[str, str], tuple[int, int, OverrideEntry]], source: str) -> None:
+def _apply(report: Report, chosen: dict[tuple[str, str], tuple[int, int, OverrideEntry]], source: str) -> Report:
     applied = False
     for result in report.questions:
         decision = chosen.get((report.submission, result.id))
@@ -213,3 +217,4 @@ def _apply(report: Report, chosen: dict[tuple[str, str], tuple[int, int, Overrid
     if applied:
         report.automatic_score = report.score
         report.score = round(sum(r.score for r in report.questions), 6)
+    return report
