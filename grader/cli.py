@@ -4,50 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import IntEnum
+import time
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 
 from grader import __version__
-
-
-class ExitCode(IntEnum):
-    OK = 0  # the command did its job, whatever the scores
-    INTERNAL_ERROR = 1  # a bug or an environment failure
-    USAGE_ERROR = 2  # unknown assignment, missing path, bad option, broken rubric
-
-
-def _fail_usage(message: str) -> NoReturn:
-    raise click.UsageError(message)
-
-
-def _load(assignment: str) -> Any:
-    from grader.rubric import RubricError, load_rubric, resolve_assignment
-
-    try:
-        return load_rubric(resolve_assignment(assignment))
-    except FileNotFoundError as err:
-        _fail_usage(str(err))
-    except RubricError as err:
-        _fail_usage("the rubric is broken:\n" + "\n".join(err.problems))
-
-
-def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(output)
-
-
-assignment_option = click.option(
-    "-a", "--assignment", required=True, metavar="ASSIGNMENT",
-    help="a built-in name (see `grader assignments`) or a rubric file",
-)
+from grader.cli_common import ExitCode, assignment_option, load_assignment, write_output
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,14 +28,17 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> N
     """Grade one submission (a folder, a .zip or an answers file) and print its JSON report."""
     from grader.grading import grade_path
 
-    loaded = _load(assignment)
+    loaded = load_assignment(assignment)
+    started = time.monotonic()
     report = grade_path(loaded, submission)
     if fmt == "gradescope":
         from grader.gradescope import to_gradescope
 
-        _write(to_gradescope(report).model_dump_json(indent=2, exclude_none=True), output)
+        titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
+        results = to_gradescope(report, time.monotonic() - started, titles=titles)
+        write_output(results.model_dump_json(indent=2, exclude_none=True), output)
     else:
-        _write(report.model_dump_json(indent=2), output)
+        write_output(report.model_dump_json(indent=2), output)
 
 
 @cli.command()
@@ -83,7 +49,7 @@ def check(submission: Path, assignment: str) -> None:
     from grader.feedback import render_check
     from grader.grading import grade_path
 
-    loaded = _load(assignment)
+    loaded = load_assignment(assignment)
     click.echo(render_check(grade_path(loaded, submission), color=sys.stdout.isatty()))
 
 
@@ -95,7 +61,7 @@ def template(assignment: str, student: str | None, output: Path | None) -> None:
     """An answers file to fill in."""
     from grader.feedback import render_template
 
-    _write(render_template(_load(assignment).rubric, student), output)
+    write_output(render_template(load_assignment(assignment).rubric, student), output)
 
 
 @cli.command()
@@ -106,7 +72,7 @@ def reference(assignment: str, student: str | None, as_json: bool) -> None:
     """The computed reference answers and each question's parameters, for instructors."""
     from grader.references import reference_answers
 
-    answers = reference_answers(_load(assignment).rubric, student)
+    answers = reference_answers(load_assignment(assignment).rubric, student)
     if as_json:
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False, default=str))
         return
@@ -163,10 +129,11 @@ def main() -> None:
         sys.exit(ExitCode.INTERNAL_ERROR)
 
 
+# Commands defined in their own modules (one feature per module).
+from grader.cli_batch import register as _register_batch_commands  # noqa: E402
 from grader.cli_doctor import doctor  # noqa: E402
+from grader.cli_models import baseline  # noqa: E402
 
+_register_batch_commands(cli)
 cli.add_command(doctor)
-
-from grader.cli_models import baseline as _baseline_command  # noqa: E402  (model commands)
-
-cli.add_command(_baseline_command)
+cli.add_command(baseline)

@@ -25,11 +25,11 @@ def baseline(assignment: str, question: str | None, data_path: Path | None,
     """Train the reference recipe of QUESTION (default: every model question) and write a
     baseline record: held-out accuracy, seed, data fingerprint, training time, versions."""
     from grader.checkers.model import ModelQuestion
-    from grader.cli import _load
+    from grader.cli_common import load_assignment
     from grader.models.baselines import default_output_dir, save_record
     from grader.models.data import DataError
 
-    rubric = _load(assignment).rubric
+    rubric = load_assignment(assignment).rubric
     models = [q for q in rubric.questions if isinstance(q, ModelQuestion)]
     if question is not None:
         models = [q for q in models if q.id == question]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ def _prepare_kinds(questions: list[Any], answers: dict[str, Any], ctx: GradingCo
 
 
 def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> QuestionResult:
+    started = time.perf_counter()
     if sub.error is not None:
         verdict = Verdict(Status.INVALID, feedback=f"could not read your submission: {sub.error}")
     else:
@@ -70,6 +72,7 @@ def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> Qu
         expected=verdict.expected,
         mistake=verdict.mistake,
         details=verdict.details,
+        costs={"check_seconds": round(time.perf_counter() - started, 4), **verdict.costs},
     )
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from grader.grading import grade_path
+from grader.report import Report
 from grader.rubric import load_rubric, resolve_assignment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,13 +26,14 @@ EXAMPLES = sorted(
 )
 
 
-def _stable(report: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in report.items() if k not in VOLATILE}
+def _stable(report: Report) -> dict[str, Any]:
+    """The stable dump without what depends on the machine or the version: hashes, sandbox layer."""
+    return {k: v for k, v in report.stable_dump().items() if k not in VOLATILE}
 
 
 @pytest.mark.parametrize(("assignment", "submission"), EXAMPLES, ids=[f"{a}/{s.name}" for a, s in EXAMPLES])
 def test_example_report_matches_golden(assignment: str, submission: Path) -> None:
-    report = _stable(grade_path(load_rubric(resolve_assignment(assignment)), submission).model_dump(mode="json"))
+    report = _stable(grade_path(load_rubric(resolve_assignment(assignment)), submission))
     golden = GOLDEN / assignment / f"{submission.stem}.json"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)

@@ -72,6 +72,7 @@ class Verdict:
     expected: str | None = None
     mistake: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    costs: dict[str, float] = field(default_factory=dict)  # seconds and megabytes, never compared
 
 
 @dataclass
@@ -134,6 +135,7 @@ class QuestionBase(RubricModel, ABC):
 
     answer_hint: ClassVar[str] = "an answer"
     needs_torch: ClassVar[bool] = False
+    memoisable: ClassVar[bool] = False  # the verdict depends on the answer and params alone
 
     @abstractmethod
     def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
@@ -168,6 +170,8 @@ def shorten(value: Any, limit: int = 200) -> str:
 
 class ComparedQuestion(QuestionBase, Generic[T]):
     """A parsed answer compared with a computed reference, its accepted variants and mistakes."""
+
+    memoisable: ClassVar[bool] = True
 
     reference: ReferenceSpec
     accepted: list[Alternative] = Field(

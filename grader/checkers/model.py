@@ -272,12 +272,12 @@ class ModelQuestion(QuestionBase):
             "per_class_accuracy": metrics.per_class,
             "confused_pairs": [list(p) for p in metrics.confused[:10]],
             "param_count": prepared.match.found_params, "format": prepared.model.format,
-            "eval_seconds": round(outcome.seconds, 3),
-            "worker_seconds": round(outcome.worker_seconds, 3),
-            "peak_rss_mb": round(outcome.peak_rss_mb, 1),
         }
+        costs = {"model_eval_seconds": round(outcome.seconds, 3),
+                 "model_worker_seconds": round(outcome.worker_seconds, 3),
+                 "model_peak_rss_mb": round(outcome.peak_rss_mb, 1)}
         return Verdict(status, round(credit, 6), feedback, answer=answer,
-                       expected=f"{record.heldout_accuracy:.1%} (baseline)", details=details)
+                       expected=f"{record.heldout_accuracy:.1%} (baseline)", details=details, costs=costs)
 
 
 def accuracy_credit(accuracy: float, full_at: float, chance: float) -> float:
@@ -364,7 +364,11 @@ def prefetch_models(questions: list[QuestionBase], answers: dict[str, Any],
                 continue
             if not isinstance(ready, Verdict):
                 prepared.append(ready)
-    outcomes = evaluate_models([p.request for p in prepared])
-    for item in prepared:
-        ctx.cache[_cache_key(ctx, item.request.id, item.request.data)] = outcomes[item.request.id]
+    by_limits: dict[str, list[_Prepared]] = {}
+    for item in prepared:  # one worker per set of limits: a tight limit stays tight
+        by_limits.setdefault(item.request.limits.model_dump_json(), []).append(item)
+    for group in by_limits.values():
+        outcomes = evaluate_models([p.request for p in group])
+        for item in group:
+            ctx.cache[_cache_key(ctx, item.request.id, item.request.data)] = outcomes[item.request.id]
     return len(prepared)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -249,6 +249,7 @@ def _describe(finding: Counterexample, target: Target) -> str:
 
 
 class ThresholdNetworkQuestion(QuestionBase):
+    memoisable: ClassVar[bool] = True
     kind: Literal["threshold_network"] = "threshold_network"
     reference: ReferenceSpec = Field(
         description=f"function {DESIGN_FUNCTION!r}; params: inputs, hidden_units, threshold, target"

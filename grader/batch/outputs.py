@@ -1,0 +1,53 @@
+"""Everything a batch writes from its reports: overrides applied to the reports, the gradebook,
+`summary.json` and `summary.html`. Run after grading and before every export, so that the files
+always agree with the reports and the TA's current overrides file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.batch.store import DEFAULT_OVERRIDES, atomic_write_text, load_reports
+from grader.gradebook import gradebook_csv
+from grader.overrides import Decisions, apply_overrides, load_overrides
+from grader.report import Report
+from grader.rubric import LoadedRubric
+from grader.summary import build_summary, render_html
+
+GRADEBOOK = "gradebook.csv"
+SUMMARY_JSON = "summary.json"
+SUMMARY_HTML = "summary.html"
+
+
+def overrides_path(outdir: Path, given: Path | None) -> Path | None:
+    path = given if given is not None else outdir / DEFAULT_OVERRIDES
+    return path if path.is_file() else None
+
+
+def current_reports(
+    outdir: Path, loaded: LoadedRubric, overrides: Path | None, *, write: bool = True,
+) -> tuple[list[tuple[Path, Report]], list[str]]:
+    """The reports of this assignment with the overrides applied (and, with `write`, rewritten
+    where they changed), plus the problems found in the overrides."""
+    entries = load_reports(outdir)
+    problems = [f"{path.name}: graded for {report.assignment!r}, not {loaded.rubric.assignment!r}; left out"
+                for path, report in entries if report.assignment != loaded.rubric.assignment]
+    entries = [(p, r) for p, r in entries if r.assignment == loaded.rubric.assignment]
+    path = overrides_path(outdir, overrides)
+    decisions = load_overrides(path) if path is not None else Decisions([], "")
+    updated, override_problems = apply_overrides([r for _, r in entries], decisions, loaded.rubric)
+    result = []
+    for (file, old), new in zip(entries, updated, strict=True):
+        if write and new != old:
+            atomic_write_text(file, new.model_dump_json(indent=2) + "\n")
+        result.append((file, new))
+    return result, problems + override_problems
+
+
+def refresh_outputs(outdir: Path, loaded: LoadedRubric, overrides: Path | None = None) -> list[str]:
+    entries, problems = current_reports(outdir, loaded, overrides)
+    reports = [r for _, r in entries]
+    atomic_write_text(outdir / GRADEBOOK, gradebook_csv(reports, loaded.rubric))
+    summary = build_summary(entries, loaded.rubric, outdir=outdir, rubric_sha256=loaded.sha256)
+    atomic_write_text(outdir / SUMMARY_JSON, summary.model_dump_json(indent=2) + "\n")
+    atomic_write_text(outdir / SUMMARY_HTML, render_html(summary))
+    return problems

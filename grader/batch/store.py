@@ -1,0 +1,154 @@
+"""A batch's output folder: atomic writes, the reports already there, and the run record.
+
+OUTDIR/
+  batch.json            the run record: root, assignment, rubric copy and digest, counts, timing
+  rubric.<ext>          a copy of the rubric the reports were graded with
+  reports/<id>.json     one report per submission, written atomically
+  gradebook.csv, summary.json, summary.html, canvas.csv, moodle.csv, overrides.yaml (the TA's)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from grader import __version__
+from grader.report import Report
+
+REPORTS_DIR = "reports"
+RUN_RECORD = "batch.json"
+DEFAULT_OVERRIDES = "overrides.yaml"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.@+-]+")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder and rename it: a reader (or a batch
+    killed half-way) sees the old file or the new one, never a torn one. No fsync: a killed
+    process loses nothing the kernel holds, and after a machine crash a torn report fails to
+    parse and is graded again."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_name(report_id: str) -> str:
+    """A report id as a file name: no separators, no leading dot, bounded length."""
+    name = _UNSAFE.sub("_", report_id).lstrip(".")[:100]
+    return name or "submission"
+
+
+class RunRecord(BaseModel):
+    """What `batch.json` records, for resuming and for the commands that read OUTDIR later."""
+
+    root: str
+    assignment: str = Field(description="as given on the command line")
+    rubric_file: str = Field(description="the rubric copy in OUTDIR")
+    rubric_sha256: str
+    grader_version: str = __version__
+    jobs: int = 1
+    started_at: str = ""
+    finished_at: str | None = None
+    wall_seconds: float | None = None
+    submissions: int = 0
+    graded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    ignored: list[str] = Field(default_factory=list)
+
+
+def read_run_record(outdir: Path) -> RunRecord | None:
+    path = outdir / RUN_RECORD
+    if not path.is_file():
+        return None
+    try:
+        return RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError:
+        return None
+
+
+def read_report(path: Path) -> Report | None:
+    """A report file, or None when it is torn or not a report (it is then graded again)."""
+    try:
+        return Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, OSError, UnicodeDecodeError):
+        return None
+
+
+def load_reports(outdir: Path) -> list[tuple[Path, Report]]:
+    """Every readable report in OUTDIR/reports, sorted by file name."""
+    folder = outdir / REPORTS_DIR
+    found = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        report = read_report(path)
+        if report is not None:
+            found.append((path, report))
+    return found
+
+
+@dataclass
+class ReportIndex:
+    """Which report file belongs to which submission key, so that a rerun finds them again."""
+
+    folder: Path
+    by_key: dict[str, tuple[Path, Report]] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, outdir: Path) -> ReportIndex:
+        index = cls(outdir / REPORTS_DIR)
+        for stale in index.folder.glob(".*.tmp") if index.folder.is_dir() else []:
+            stale.unlink(missing_ok=True)  # left by a batch killed while writing
+        for path, report in load_reports(outdir):
+            if report.source is None:
+                continue
+            key = report.source.path
+            if key in index.by_key:  # a batch killed between writing a renamed report and removing the old one
+                older, newer = sorted([index.by_key[key], (path, report)], key=lambda e: e[1].graded_at or "")
+                older[0].unlink(missing_ok=True)
+                index.owner.pop(older[0].stem, None)
+                path, report = newer
+            index.by_key[key] = (path, report)
+            index.owner[path.stem] = key
+        return index
+
+    def up_to_date(self, key: str, sha256: str, rubric_sha256: str, *, retry_failures: bool) -> bool:
+        entry = self.by_key.get(key)
+        if entry is None:
+            return False
+        _, report = entry
+        return (
+            report.source is not None
+            and report.source.sha256 == sha256
+            and report.rubric_sha256 == rubric_sha256
+            and report.grader_version == __version__
+            and not (retry_failures and report.failure is not None)
+        )
+
+    def write(self, key: str, report: Report) -> Path:
+        """Write a submission's report under its id; another submission's id gets a suffix."""
+        name = safe_name(report.submission)
+        if self.owner.get(name, key) != key:
+            name = f"{name}--{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+            report.warnings.append(
+                f"another submission also has the id {report.submission!r}: this report is {name}.json")
+        path = self.folder / f"{name}.json"
+        atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
+        previous = self.by_key.get(key)
+        if previous is not None and previous[0] != path:
+            previous[0].unlink(missing_ok=True)
+            self.owner.pop(previous[0].stem, None)
+        self.by_key[key] = (path, report)
+        self.owner[name] = key
+        return path

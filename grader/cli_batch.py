@@ -1,0 +1,223 @@
+"""The TA's commands: `batch`, `export`, `groups` and `gradescope-package` (CONTRACT.md).
+
+Heavy modules are imported inside the commands, so that `grader --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from grader.cli_common import assignment_option, load_assignment
+
+
+def _usage(message: str) -> NoReturn:
+    raise click.UsageError(message)
+
+
+def _check_overrides(path: Path | None, outdir: Path) -> None:
+    """A broken overrides file stops the command before it writes anything (exit code 2)."""
+    from grader.batch.outputs import overrides_path
+    from grader.overrides import OverridesError, load_overrides
+
+    found = overrides_path(outdir, path)
+    if found is None:
+        return
+    try:
+        load_overrides(found)
+    except OverridesError as err:
+        _usage("the overrides file is broken:\n" + "\n".join(err.problems))
+
+
+def _load_for_outdir(outdir: Path, assignment: str | None) -> Any:
+    """The rubric a batch folder was graded with: `-a` if given, else the one batch.json names."""
+    from grader.batch.store import read_run_record
+
+    if assignment is not None:
+        return load_assignment(assignment)
+    record = read_run_record(outdir)
+    if record is None:
+        _usage(f"{outdir} has no batch.json (not a `grader batch` output folder?): give -a ASSIGNMENT")
+    loaded = load_assignment(record.rubric_file if Path(record.rubric_file).is_file() else record.assignment)
+    if loaded.sha256 != record.rubric_sha256:
+        click.echo("warning: the rubric changed since the batch ran; run `grader batch` again to regrade",
+                   err=True)
+    return loaded
+
+
+@click.command()
+@click.argument("root", type=click.Path(exists=True, path_type=Path))
+@assignment_option
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="the output folder (reports/, gradebook.csv, summary.json, summary.html)")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="worker processes [default: the number of cores]")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="wall-clock limit per submission, in seconds [default: 600]")
+@click.option("--force", is_flag=True, help="regrade every submission, even those up to date")
+@click.option("--retry-failures", is_flag=True, help="regrade submissions whose grading crashed or timed out")
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the TA's decisions [default: OUTDIR/overrides.yaml]")
+def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: float | None, force: bool,
+          retry_failures: bool, overrides: Path | None) -> None:
+    """Grade every submission under ROOT: folders, zips, answers files, Canvas and Gradescope exports.
+
+    ROOT is a folder, or the LMS download as one .zip (unpacked into OUTDIR/.inputs).
+
+    A rerun skips every submission whose report is up to date (same files, rubric and grader
+    version), so a killed batch resumes where it stopped.
+    """
+    from grader.batch.runner import DEFAULT_TIMEOUT, BatchOptions, default_jobs, describe_result, run_batch
+    from grader.batch.unpack import UnpackError
+
+    loaded = load_assignment(assignment)
+    if outdir.resolve() == root.resolve():
+        _usage("the output folder must not be the submissions folder")
+    if root.is_file() and root.suffix.lower() != ".zip":
+        _usage(f"{root} is a file: ROOT is a folder of submissions or an LMS download as a .zip")
+    _check_overrides(overrides, outdir)
+    options = BatchOptions(
+        jobs=jobs or default_jobs(), timeout=timeout or DEFAULT_TIMEOUT, force=force,
+        retry_failures=retry_failures, overrides=overrides, progress=sys.stderr, tty=sys.stderr.isatty(),
+    )
+    try:
+        result = run_batch(root, outdir, assignment, loaded, options)
+    except UnpackError as err:
+        _usage(str(err))
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: the reports written so far are kept; run the same command to resume", err=True)
+        sys.exit(130)
+    for line in describe_result(result, outdir):
+        click.echo(line)
+
+
+@click.command()
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--to", "target", required=True, type=click.Choice(["canvas", "moodle", "gradescope"]))
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Canvas: the gradebook CSV exported from Canvas")
+@click.option("--column", help="the assignment column (Canvas) or grade column (Moodle) to fill")
+@click.option("-a", "--assignment", default=None, metavar="ASSIGNMENT",
+              help="the rubric [default: the one the batch used]")
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the TA's decisions [default: OUTDIR/overrides.yaml]")
+def export(outdir: Path, target: str, roster: Path | None, column: str | None, assignment: str | None,
+           overrides: Path | None) -> None:
+    """Gradebook files for the LMS from a batch's reports (with the overrides applied)."""
+    from grader.batch.outputs import refresh_outputs
+    from grader.batch.store import load_reports
+
+    if target == "canvas" and roster is None:
+        _usage("--to canvas needs --roster: the gradebook CSV exported from Canvas")
+    loaded = _load_for_outdir(outdir, assignment)
+    _check_overrides(overrides, outdir)
+    problems = refresh_outputs(outdir, loaded, overrides)
+    for problem in problems:
+        click.echo(f"overrides: {problem}", err=True)
+    reports = [r for _, r in load_reports(outdir) if r.assignment == loaded.rubric.assignment]
+    if target == "canvas":
+        assert roster is not None
+        _export_canvas(outdir, reports, roster, column, loaded)
+    elif target == "moodle":
+        _export_moodle(outdir, reports, column or loaded.rubric.assignment)
+    else:
+        _export_gradescope(outdir, load_reports(outdir), loaded)
+
+
+def _export_canvas(outdir: Path, reports: list[Any], roster_path: Path, column: str | None, loaded: Any) -> None:
+    from grader.batch.store import atomic_write_text
+    from grader.lms.canvas import RosterError, choose_column, export_canvas, read_roster
+
+    try:
+        roster = read_roster(roster_path)
+    except RosterError as err:
+        _usage(str(err))
+    chosen = choose_column(roster, column, loaded.rubric.assignment)
+    result = export_canvas(reports, roster, chosen, loaded.rubric.max_score)
+    path = outdir / "canvas.csv"
+    atomic_write_text(path, result.text)
+    click.echo(str(path))
+    click.echo(f"column {chosen!r}: {len(result.matched)} of {len(reports)} submissions matched")
+    for line in result.unmatched:
+        click.echo(f"unmatched: {line}")
+    if result.without_submission:
+        click.echo(f"{len(result.without_submission)} roster students have no submission: "
+                   + "; ".join(result.without_submission))
+
+
+def _export_moodle(outdir: Path, reports: list[Any], column: str) -> None:
+    from grader.batch.store import atomic_write_text
+    from grader.lms.moodle import export_moodle
+
+    path = outdir / "moodle.csv"
+    atomic_write_text(path, export_moodle(reports, column))
+    click.echo(str(path))
+    click.echo(f"{len(reports)} submissions; map `Identifier` to the user field the ids are in Moodle's import form")
+
+
+def _export_gradescope(outdir: Path, entries: list[Any], loaded: Any) -> None:
+    from grader.batch.store import atomic_write_text
+    from grader.gradescope import to_gradescope
+
+    folder = outdir / "gradescope"
+    titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
+    for path, report in entries:
+        if report.assignment == loaded.rubric.assignment:
+            atomic_write_text(folder / path.name, to_gradescope(report, titles=titles)
+                              .model_dump_json(indent=2, exclude_none=True) + "\n")
+    click.echo(str(folder))
+
+
+@click.command()
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("question")
+@click.option("-a", "--assignment", default=None, metavar="ASSIGNMENT",
+              help="the rubric [default: the one the batch used]")
+@click.option("--wrong", is_flag=True, help="only answers that lost points (incorrect, partial, invalid)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the TA's decisions [default: OUTDIR/overrides.yaml]")
+def groups(outdir: Path, question: str, assignment: str | None, wrong: bool, as_json: bool,
+           overrides: Path | None) -> None:
+    """A question's answers grouped by equivalence, with counts and members: grade each group once."""
+    from grader.batch.outputs import current_reports
+    from grader.groups import group_answers, render_groups
+    from grader.report import Status
+
+    loaded = _load_for_outdir(outdir, assignment)
+    try:
+        target = loaded.rubric.question(question)
+    except KeyError:
+        ids = ", ".join(q.id for q in loaded.rubric.questions)
+        _usage(f"{loaded.rubric.assignment} has no question {question!r}; its questions: {ids}")
+    _check_overrides(overrides, outdir)
+    entries, _ = current_reports(outdir, loaded, overrides, write=False)
+    keep = {Status.INCORRECT, Status.PARTIAL, Status.INVALID} if wrong else None
+    found = group_answers(target, [r for _, r in entries], statuses=keep)
+    if as_json:
+        click.echo(json.dumps({"question": question, "groups": [g.as_json(i) for i, g in enumerate(found, 1)]},
+                              indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_groups(target, found))
+
+
+@click.command("gradescope-package")
+@click.argument("assignment")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True)
+def gradescope_package(assignment: str, output: Path) -> None:
+    """Build Gradescope's autograder archive: setup.sh, run_autograder, the grader and the rubric."""
+    from grader.gradescope_package import build_package
+
+    loaded = load_assignment(assignment)
+    names = build_package(assignment, loaded, output)
+    click.echo(f"{output}: {len(names)} files; upload it as the autograder of a Gradescope programming assignment")
+
+
+def register(group: click.Group) -> None:
+    for command in (batch, export, groups, gradescope_package):
+        group.add_command(command)

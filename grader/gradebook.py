@@ -1,0 +1,36 @@
+"""`gradebook.csv`: one row per submission: id, total, max, then one column per question."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from grader.report import Report
+from grader.rubric import Rubric
+
+FIXED_COLUMNS = ("id", "total", "max")
+
+
+def format_points(value: float) -> str:
+    """Points as people write them: 7.5, 12, 0.25 (no float noise, no trailing zeros)."""
+    text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (ids and comments come from students and TAs)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def gradebook_csv(reports: list[Report], rubric: Rubric) -> str:
+    question_ids = [q.id for q in rubric.questions]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*FIXED_COLUMNS, *question_ids])
+    for report in sorted(reports, key=lambda r: r.submission):
+        scores = {q.id: q.score for q in report.questions}
+        writer.writerow([
+            spreadsheet_safe(report.submission), format_points(report.score), format_points(report.max_score),
+            *(format_points(scores[qid]) if qid in scores else "" for qid in question_ids),
+        ])
+    return out.getvalue()

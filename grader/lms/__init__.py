@@ -1,0 +1,1 @@
+"""Gradebook files for learning-management systems: Canvas, Moodle (and Gradescope's results)."""
