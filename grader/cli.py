@@ -28,7 +28,7 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> N
     """Grade one submission (a folder, a .zip or an answers file) and print its JSON report."""
     from grader.grading import grade_path
 
-    loaded = load_assignment(assignment)
+    loaded = load_assignment(assignment, for_grading=True)
     started = time.monotonic()
     report = grade_path(loaded, submission)
     if fmt == "gradescope":
@@ -49,7 +49,7 @@ def check(submission: Path, assignment: str) -> None:
     from grader.feedback import render_check
     from grader.grading import grade_path
 
-    loaded = load_assignment(assignment)
+    loaded = load_assignment(assignment, for_grading=True)
     click.echo(render_check(grade_path(loaded, submission), color=sys.stdout.isatty()))
 
 

@@ -12,6 +12,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from grader.builtins import builtin_names as builtin_names  # re-exported
+from grader.builtins import resolve_assignment as resolve_assignment  # re-exported
+from grader.builtins import rubrics_dir as rubrics_dir  # re-exported
 from grader.checkers import Question
 from grader.checkers.base import (
     Alternative,
@@ -78,32 +81,6 @@ class LoadedRubric:
     rubric: Rubric
     path: Path
     sha256: str
-
-
-# --- built-in assignments -------------------------------------------------------------------------
-
-
-def rubrics_dir() -> Path:
-    packaged = Path(__file__).parent / "_rubrics"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "rubrics"
-
-
-def builtin_names() -> list[str]:
-    return sorted(p.stem for p in rubrics_dir().glob("*.yaml"))
-
-
-def resolve_assignment(name_or_path: str) -> Path:
-    """A built-in name or a rubric file path; `FileNotFoundError` lists the built-ins."""
-    builtin = rubrics_dir() / f"{name_or_path}.yaml"
-    if builtin.is_file():
-        return builtin
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    raise FileNotFoundError(
-        f"unknown assignment {name_or_path!r}: not a built-in ({', '.join(builtin_names())}) "
-        "nor a rubric file"
-    )
 
 
 # --- loading with located errors ------------------------------------------------------------------

@@ -10,3 +10,11 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_reference_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or write the user's reference cache."""
+    import os
+
+    os.environ["GRADER_CACHE_DIR"] = str(tmp_path_factory.mktemp("reference-cache"))

@@ -100,11 +100,22 @@ class GradingContext:
         return dict(self.cache[key])
 
     def compute(self, function: str, params: dict[str, Any]) -> Any:
-        from reference import get_reference
+        """A reference answer: from this run's cache, the persistent cache, or computed."""
+        from grader import refcache
 
-        key = function + json.dumps(params, sort_keys=True, default=str)
+        params_json = json.dumps(params, sort_keys=True, default=str)
+        key = function + params_json
         if key not in self.cache:
-            self.cache[key] = get_reference(function).compute(params)
+            store = refcache.store()
+            stored_key = refcache.ReferenceStore.key(function, params_json) if store else ""
+            value = store.get(stored_key) if store else refcache.MISS
+            if value is refcache.MISS:
+                from reference import get_reference
+
+                value = get_reference(function).compute(params)
+                if store:
+                    store.put(stored_key, value)
+            self.cache[key] = value
         return self.cache[key]
 
 

@@ -1,0 +1,67 @@
+"""The persistent reference cache: a hit skips the computation, anything else computes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader import refcache
+from grader.checkers.base import GradingContext
+
+PARAMS = {"sizes": [784, 64, 10]}
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    import reference.registry as registry
+
+    monkeypatch.setenv(refcache.DIR_ENV, str(tmp_path))
+    seen: list[dict[str, Any]] = []
+    real = registry.ReferenceFunction.compute
+
+    def counting(self: Any, params: dict[str, Any]) -> Any:
+        seen.append(params)
+        return real(self, params)
+
+    monkeypatch.setattr(registry.ReferenceFunction, "compute", counting)
+    return seen
+
+
+def _compute(params: dict[str, Any]) -> Any:
+    return GradingContext(submission_root=None, student="").compute("mlp_params", params)
+
+
+def test_second_process_reads_the_answer(calls: list[dict[str, Any]]) -> None:
+    assert _compute(PARAMS) == 50_890
+    assert _compute(PARAMS) == 50_890  # a fresh context: only the disk remembers
+    assert len(calls) == 1
+
+
+def test_other_params_are_computed(calls: list[dict[str, Any]]) -> None:
+    _compute(PARAMS)
+    assert _compute({"sizes": [784, 128, 10]}) == 784 * 128 + 128 + 128 * 10 + 10
+    assert len(calls) == 2
+
+
+def test_switched_off(calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(refcache.DISABLE_ENV, "1")
+    _compute(PARAMS)
+    _compute(PARAMS)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("value", [(1, 2), {"a": (1,)}, object()], ids=["tuple", "nested tuple", "object"])
+def test_values_that_do_not_round_trip_are_not_stored(tmp_path: Path, value: Any) -> None:
+    store = refcache.ReferenceStore(tmp_path / "c.sqlite")
+    store.put("k", value)
+    assert store.get("k") is refcache.MISS
+
+
+def test_unwritable_cache_is_skipped(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    store = refcache.ReferenceStore(blocker / "sub" / "c.sqlite")
+    store.put("k", 1)
+    assert store.get("k") is refcache.MISS
