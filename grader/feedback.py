@@ -17,6 +17,11 @@ _MARKS = {
 }
 
 
+def points(value: float) -> str:
+    """Points as people write them: 7.5, 16.83, 100."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def render_check(report: Report, *, color: bool = False) -> str:
     import click
 
@@ -26,14 +31,14 @@ def render_check(report: Report, *, color: bool = False) -> str:
     lines = [f"Self-check of {report.submission} for {report.assignment}", ""]
     for q in visible:
         mark, hue = _MARKS[q.status]
-        score = "-" if q.status is Status.MANUAL else f"{q.score:g}"
-        head = f"{mark} {q.id:<{width}}  {score:>5} / {q.max_score:<5g} {q.status.value:<9}"
+        score = "-" if q.status is Status.MANUAL else points(q.score)
+        head = f"{mark} {q.id:<{width}}  {score:>5} / {points(q.max_score):<5} {q.status.value:<9}"
         lines.append(click.style(head, fg=hue) if color else head)
         for chunk in textwrap.wrap(q.feedback, 88):
             lines.append(" " * 4 + chunk)
     got = sum(q.score for q in visible)
     out_of = sum(q.max_score for q in visible if q.status is not Status.MANUAL)
-    lines += ["", f"Visible questions: {got:g} / {out_of:g} points"]
+    lines += ["", f"Visible questions: {points(got)} / {points(out_of)} points"]
     manual = sum(1 for q in visible if q.status is Status.MANUAL)
     if manual:
         lines.append(f"{manual} question(s) are graded by a person later.")
