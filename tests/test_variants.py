@@ -160,3 +160,20 @@ def test_unsatisfiable_constraints_are_a_rubric_error(tmp_path: Path) -> None:
         "    randomise: {params: {sizes: {dist: choice, values: [[3, 2]]}}, constraints: ['answer > 100']}\n")
     with pytest.raises(RubricError, match="constraints"):
         load_rubric(path, compute_references=True)
+
+
+@pytest.mark.parametrize("student", STUDENTS[:20])
+def test_known_mistakes_follow_each_students_numbers(student: str) -> None:
+    rubric = _rubric("csc420-a2-random")
+    ctx = rubric.context(student)
+    q3 = rubric.question("q3_flops_no_bias")
+    assert isinstance(q3, ComparedQuestion)
+    mac = next(m for m in q3.known_mistakes if m.name == "multiply_add_as_one_flop")
+    wrong = q3.alternative_value(mac, ctx)
+    verdict = q3.grade(int(wrong), ctx)
+    assert verdict.mistake == "multiply_add_as_one_flop"
+    assert verdict.status is Status.INCORRECT
+    from reference import get_reference
+
+    own = {**q3.reference_params_for(ctx), "mac_as_one": True}
+    assert wrong == get_reference("conv_pool_flops").compute(own)  # recomputed with this student's numbers
