@@ -71,6 +71,11 @@ def reference_names() -> list[str]:
     return sorted(n for names in _MODULES.values() for n in names)
 
 
+def module_of(name: str) -> str | None:
+    """The module that defines reference function `name` (None if unknown)."""
+    return next((m for m, names in _MODULES.items() if name in names), None)
+
+
 def get_reference(name: str) -> ReferenceFunction[Any]:
     if name not in _LOADED:
         module = next((m for m, names in _MODULES.items() if name in names), None)
