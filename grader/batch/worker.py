@@ -42,6 +42,9 @@ class WorkerState:
 
 
 def init_worker(rubric_path: str, cache: dict[str, Any] | None = None) -> WorkerState:
+    from grader.models.pool import enable_reuse
+
+    enable_reuse()  # one model evaluator for all of this worker's submissions
     loaded = load_rubric(Path(rubric_path))
     state = WorkerState(loaded, cache=dict(cache or {}))
     memo_rubric = loaded.rubric.model_copy(

@@ -1,8 +1,9 @@
 """The grader's side of an evaluation: hand checked model files to the worker in the sandbox.
 
 Torch is never imported here. Several models of one submission go to one worker call, so the
-cost of starting Python and importing torch (about a second) is paid once; if that call fails as
-a whole (time, memory, crash) and held several models, each is retried alone, so one bad model
+cost of starting Python and importing torch (about a second) is paid once per submission, or once
+per batch worker when `grader.models.pool` keeps the evaluator alive; if that call fails as a
+whole (time, memory, crash) and held several models, each is retried alone, so one bad model
 cannot sink the others.
 """
 
@@ -96,8 +97,13 @@ def _run_batch(requests: list[EvalRequest]) -> dict[str, EvalOutcome]:
     wall = max(x.wall_seconds for x in limits)
     box = Limits(wall_seconds=wall, cpu_seconds=wall * job.threads,
                  memory_mb=max(x.memory_mb for x in limits), file_mb=64)
-    result = run_python(WORKER, [JOB_FILE], student_dir=None, inputs=inputs, limits=box,
-                        collect=(PREDICTIONS_FILE,))
+    from grader.models import pool
+
+    if pool.reuse_enabled():
+        result = pool.run(inputs, [JOB_FILE], box, (PREDICTIONS_FILE,))
+    else:
+        result = run_python(WORKER, [JOB_FILE], student_dir=None, inputs=inputs, limits=box,
+                            collect=(PREDICTIONS_FILE,))
     return _outcomes(requests, result)
 
 
