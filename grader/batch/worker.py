@@ -41,10 +41,14 @@ class WorkerState:
     memo_hits: int = 0
 
 
-def init_worker(rubric_path: str, cache: dict[str, Any] | None = None) -> WorkerState:
-    from grader.models.pool import enable_reuse
+def init_worker(rubric_path: str, cache: dict[str, Any] | None = None,
+                reuse_evaluators: bool = False) -> WorkerState:
+    """`reuse_evaluators`: this process keeps one model evaluator for all its submissions (a
+    batch's worker process; not a caller's own process, which would keep it until exit)."""
+    if reuse_evaluators:
+        from grader.models.pool import enable_reuse
 
-    enable_reuse()  # one model evaluator for all of this worker's submissions
+        enable_reuse()
     loaded = load_rubric(Path(rubric_path))
     state = WorkerState(loaded, cache=dict(cache or {}))
     memo_rubric = loaded.rubric.model_copy(

@@ -36,6 +36,12 @@ def enable_reuse() -> None:
     _STATE.update(enabled=True, pid=os.getpid())
 
 
+def disable_reuse() -> None:
+    """Back to one-shot evaluations; the evaluators still running are stopped."""
+    _STATE.update(enabled=False)
+    close_all()
+
+
 def reuse_enabled() -> bool:
     return (bool(_STATE["enabled"]) and _STATE["pid"] == os.getpid()
             and os.environ.get(REUSE_ENV, "1") not in ("0", ""))

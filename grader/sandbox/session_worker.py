@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 MAX_REQUEST_BYTES = 64 * 1024
+_WORKER_TOKEN = os.urandom(8).hex()  # tells workers apart (pids repeat in pid namespaces)
 
 
 def main(argv: list[str]) -> int:
@@ -107,9 +108,11 @@ def _reply(stream: IO[bytes], message: dict[str, Any]) -> None:
 
 def probe(argv: list[str]) -> int:
     """A handler for checking a session (`grader doctor`, tests): `echo` copies `in.txt` to
-    `result.json`; `sleep S`, `exit N` and `allocate MB` misbehave on purpose."""
+    `result.json`; `print TEXT`, `sleep S`, `exit N` and `allocate MB` misbehave on purpose."""
     action = argv[0] if argv else "echo"
-    if action == "sleep":
+    if action == "print":
+        print(argv[1], flush=True)
+    elif action == "sleep":
         time.sleep(float(argv[1]))
     elif action == "exit":
         os._exit(int(argv[1]))
@@ -119,7 +122,7 @@ def probe(argv: list[str]) -> int:
     with open("in.txt", encoding="utf-8") as source:
         text = source.read()
     with open("result.json", "w", encoding="utf-8") as out:
-        json.dump({"echo": text, "pid": os.getpid()}, out)
+        json.dump({"echo": text, "worker": _WORKER_TOKEN}, out)
     return 0
 
 
