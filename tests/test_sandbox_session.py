@@ -100,7 +100,8 @@ def test_a_print_cannot_forge_a_reply(session: SandboxSession) -> None:
     """The handler's stdout goes to stderr: a printed reply line is just text there."""
     forged = '{"exit": 0, "forged": true}'
     result = session.run({"in.txt": b"x"}, args=["print", forged])
-    assert result.status == "ok" and result.result == {"echo": "x", "worker": result.result["worker"]}
+    assert result.status == "ok" and result.result is not None
+    assert result.result["echo"] == "x" and "forged" not in result.result
     assert forged in result.stderr
     assert echo(session, "next")["echo"] == "next"
     assert session.starts == 1
