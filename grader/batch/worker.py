@@ -49,6 +49,12 @@ def init_worker(rubric_path: str, cache: dict[str, Any] | None = None,
         from grader.models.pool import enable_reuse
 
         enable_reuse()
+    from grader.builtins import uses_math_worker
+
+    if uses_math_worker(Path(rubric_path)):
+        from grader.mathworker import warm_up
+
+        warm_up()  # its imports overlap with loading the rubric
     loaded = load_rubric(Path(rubric_path))
     state = WorkerState(loaded, cache=dict(cache or {}))
     memo_rubric = loaded.rubric.model_copy(
