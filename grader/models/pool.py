@@ -14,6 +14,7 @@ keep the one-shot `run_python` call.
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,8 @@ def _session(limits: Limits) -> SandboxSession:
     if key not in _SESSIONS:
         if not _SESSIONS:
             atexit.register(close_all)
+            # a multiprocessing worker leaves through os._exit: atexit never runs there
+            multiprocessing.util.Finalize(None, close_all, exitpriority=10)
         _SESSIONS[key] = SandboxSession(HANDLER, limits=limits, preload=PRELOAD, max_jobs=MAX_JOBS)
     return _SESSIONS[key]
 
