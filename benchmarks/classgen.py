@@ -293,10 +293,10 @@ FILES: dict[str, dict[str, list[tuple[str, Maker]]]] = {
             ("gradient.py", _code(GRADIENT_SHAPE)),
         ],
         "p4_momentum_code": [
-            *[("momentum.py", _copy("csc411-a1/alice/momentum.py"))] * 12,
-            *[("momentum.py", _copy("csc411-a1/bob/momentum.py"))] * 4,  # a known mistake
-            *[("momentum.py", _code(MOMENTUM_RAISES))] * 3,
-            ("momentum.py", _code(MOMENTUM_HANGS)),  # runs into the time limit: rare
+            *[("momentum.py", _copy("csc411-a1/alice/momentum.py"))] * 40,
+            *[("momentum.py", _copy("csc411-a1/bob/momentum.py"))] * 12,  # a known mistake
+            *[("momentum.py", _code(MOMENTUM_RAISES))] * 7,
+            ("momentum.py", _code(MOMENTUM_HANGS)),  # runs into the 10 s time limit: rare
         ],
     },
 }

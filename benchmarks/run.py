@@ -174,7 +174,7 @@ class BatchFigures:
     wall: float
     peak_mb: float
     breakdown: dict[str, float] = field(default_factory=dict)  # seconds, summed over workers
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, float] = field(default_factory=dict)
 
     @property
     def per_submission(self) -> float:
@@ -192,13 +192,14 @@ def bench_batch(root: Path, out: Path, label: str, assignment: str, jobs: int,
 
 
 def breakdown(reports: list[dict[str, Any]], wall: float, jobs: int,
-              startup: dict[str, float]) -> tuple[dict[str, float], dict[str, int]]:
+              startup: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
     """Seconds by activity, summed over the batch's processes. Interpreter start and imports
     count twice (the command, and the worker processes' fork server, whose imports the workers
     share), the rubric once per process, submissions once each; `other` is what is left of
     wall × jobs."""
     check = model = sandbox = 0.0
-    counts = {"model_jobs": 0, "code_runs": 0, "code_timeouts": 0}
+    counts: dict[str, float] = {"model_jobs": 0, "code_runs": 0, "code_timeouts": 0,
+                                "code_timeout_seconds": 0.0}
     for report in reports:
         worker_seconds = 0.0
         for q in report["questions"]:
@@ -207,7 +208,9 @@ def breakdown(reports: list[dict[str, Any]], wall: float, jobs: int,
             check += costs.get("check_seconds", 0.0) - costs.get("sandbox_seconds", 0.0)
             if "sandbox_seconds" in costs:
                 counts["code_runs"] += 1
-                counts["code_timeouts"] += "time limit" in q.get("feedback", "")
+                if "time limit" in q.get("feedback", ""):
+                    counts["code_timeouts"] += 1
+                    counts["code_timeout_seconds"] += costs["sandbox_seconds"]
             worker_seconds = max(worker_seconds, costs.get("model_worker_seconds", 0.0))
         model += worker_seconds
         counts["model_jobs"] += worker_seconds > 0
@@ -304,9 +307,9 @@ def print_batches(figures: list[BatchFigures]) -> None:
           "did.")
     for f in figures:
         if f.counts["model_jobs"] or f.counts["code_runs"]:
-            print(f"- {f.label} -j {f.jobs}: {f.counts['model_jobs']} model evaluations, "
-                  f"{f.counts['code_runs']} code runs ({f.counts['code_timeouts']} ran into the "
-                  "time limit)")
+            print(f"- {f.label} -j {f.jobs}: {f.counts['model_jobs']:.0f} model evaluations, "
+                  f"{f.counts['code_runs']:.0f} code runs ({f.counts['code_timeouts']:.0f} ran "
+                  f"into the time limit, {f.counts['code_timeout_seconds']:.0f} s)")
 
 
 def targets(check: list[CheckFigures], batches: list[BatchFigures], size: int) -> list[str]:
@@ -328,8 +331,11 @@ def targets(check: list[CheckFigures], batches: list[BatchFigures], size: int) -
                      f"{models.per_submission:.2f} s", models.per_submission <= 0.5))
     code = find("csc411-a1 with files", 2)
     if code:
+        hangs = code.counts["code_timeouts"]
+        without = (code.wall - code.counts["code_timeout_seconds"] / code.jobs) / code.submissions
         rows.append(("csc411-a1 with code files, -j 2", "≤ 0.5 s/submission",
-                     f"{code.per_submission:.2f} s", code.per_submission <= 0.5))
+                     f"{code.per_submission:.2f} s ({without:.2f} s without the {hangs:.0f} runs "
+                     "stopped at the 10 s limit)", code.per_submission <= 0.5))
     if batches:
         peak = max(batches, key=lambda b: b.peak_mb)
         rows.append(("peak memory of a batch", "≤ 1.5 GB",

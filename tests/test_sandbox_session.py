@@ -6,6 +6,7 @@ The worker here is the session's own `probe` handler: `echo` copies `in.txt` int
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -105,3 +106,20 @@ def test_a_print_cannot_forge_a_reply(session: SandboxSession) -> None:
     assert forged in result.stderr
     assert echo(session, "next")["echo"] == "next"
     assert session.starts == 1
+
+
+def test_a_prestarted_worker_serves_a_job_sent_long_after_it_got_ready() -> None:
+    with SandboxSession(PROBE, limits=LIMITS, startup_seconds=2) as session:
+        session.prestart()
+        time.sleep(2.5)  # past the start-up allowance: its hello is waiting in the pipe
+        assert echo(session, "late")["echo"] == "late"
+    assert session.starts == 1
+
+
+def test_a_prestarted_worker_that_cannot_start_fails_the_first_job_only() -> None:
+    with SandboxSession("grader.sandbox.session_worker:no_such_handler", limits=LIMITS) as session:
+        session.prestart()
+        first = session.run({"in.txt": b"x"})
+        second = session.run({"in.txt": b"x"})
+    assert first.status == second.status == "crash"
+    assert session.starts == 2  # each job tries a fresh worker

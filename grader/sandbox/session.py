@@ -120,19 +120,31 @@ class SandboxSession:
 
     # --- workers ----------------------------------------------------------------------------
 
-    def _ready_worker(self) -> _Worker | SandboxResult:
-        if self._worker is not None and self._worker.alive:
-            return self._worker
-        self._stop_worker()
-        started = time.monotonic()
+    def prestart(self) -> None:
+        """Start the worker now without waiting for it: its imports overlap with the caller's
+        work until the first job."""
+        if self._worker is None or not self._worker.alive:
+            self._stop_worker()
+            self._worker = self._spawn()
+
+    def _spawn(self) -> _Worker:
         worker = _Worker(self)
         self.starts += 1
-        failure = worker.start()
-        self.startup_seconds_spent += time.monotonic() - started
-        if failure is not None:
-            worker.stop()
-            return failure
-        self._worker = worker
+        worker.spawn()
+        return worker
+
+    def _ready_worker(self) -> _Worker | SandboxResult:
+        worker = self._worker
+        if worker is None or not worker.alive:
+            self._stop_worker()
+            worker = self._worker = self._spawn()
+        if not worker.ready:
+            waited = time.monotonic()
+            failure = worker.await_ready()
+            self.startup_seconds_spent += time.monotonic() - waited
+            if failure is not None:
+                self._stop_worker()
+                return failure
         return worker
 
     def _stop_worker(self) -> None:
@@ -155,10 +167,12 @@ class _Worker:
         self.buffer = b""
         self.cpu_reported = 0.0
         self.jobs = 0
+        self.started = 0.0
         self.alive = False
+        self.ready = False
 
-    def start(self) -> SandboxResult | None:
-        """None when the worker said it is ready, else the failure as a result."""
+    def spawn(self) -> None:
+        """Start the process; `await_ready` waits for its hello."""
         session = self.session
         os.chmod(self.outer, 0o711)  # traversable, not listable, as run_python's folders
         _fill(self.work, None, {})
@@ -173,19 +187,28 @@ class _Worker:
         ]
         self.stderr = self.stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
         _append_only(self.stderr)
-        limits = session.limits.model_copy(update={"wall_seconds": session.startup_seconds,
-                                                   "cpu_seconds": session.startup_seconds})
-        started = time.monotonic()
+        self.started = time.monotonic()
         self.proc = subprocess.Popen(
             command, cwd=self.work, env=_environment(self.work), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.stderr, start_new_session=True,
-            preexec_fn=_rlimits(limits, cpu_hard=resource.RLIM_INFINITY),
+            preexec_fn=_rlimits(self._startup_limits(), cpu_hard=resource.RLIM_INFINITY),
         )
         self.alive = True
-        reply = self._read_reply(session.startup_seconds)
+
+    def _startup_limits(self) -> Limits:
+        seconds = self.session.startup_seconds
+        return self.session.limits.model_copy(update={"wall_seconds": seconds,
+                                                      "cpu_seconds": seconds})
+
+    def await_ready(self) -> SandboxResult | None:
+        """None when the worker said it is ready (within the start-up allowance, counted from
+        its spawn), else the failure as a result."""
+        remaining = self.started + self.session.startup_seconds - time.monotonic()
+        reply = self._read_reply(max(0.0, remaining))
         if isinstance(reply, dict) and reply.get("ready") is True:
+            self.ready = True
             return None
-        result = self._ended(started, reply == "timeout", limits)
+        result = self._ended(self.started, reply == "timeout", self._startup_limits())
         result.reason = "the sandbox worker did not start: " + (
             result.reason or _last_line(result.stderr))
         return result
@@ -253,8 +276,8 @@ class _Worker:
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + seconds
         while b"\n" not in self.buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            remaining = max(0.0, deadline - time.monotonic())  # 0: what is there already
+            if not select.select([fd], [], [], remaining)[0]:
                 return "timeout"
             chunk = os.read(fd, 1 << 16)
             if not chunk:
