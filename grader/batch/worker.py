@@ -56,10 +56,6 @@ def init_worker(rubric_path: str, cache: dict[str, Any] | None = None,
 
         warm_up()  # its imports overlap with loading the rubric
     loaded = load_rubric(Path(rubric_path))
-    if reuse_evaluators:
-        from grader.models.pool import prestart
-
-        prestart(loaded.rubric.questions)
     state = WorkerState(loaded, cache=dict(cache or {}))
     memo_rubric = loaded.rubric.model_copy(
         update={"questions": [_memoised(q, state) for q in loaded.rubric.questions]})

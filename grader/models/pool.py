@@ -16,11 +16,9 @@ from __future__ import annotations
 import atexit
 import multiprocessing.util
 import os
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from grader.checkers.base import QuestionBase
     from grader.sandbox.api import Limits, SandboxResult
     from grader.sandbox.session import SandboxSession
 
@@ -56,17 +54,6 @@ def run(inputs: dict[str, bytes], args: list[str], limits: Limits,
     session = _session(limits)
     return session.run(inputs, args=args, collect=collect, wall_seconds=limits.wall_seconds,
                        cpu_seconds=limits.cpu_seconds)
-
-
-def prestart(questions: Sequence[QuestionBase]) -> None:
-    """Start the evaluators the model questions will use, without waiting: torch imports while
-    the batch worker grades its first submissions' other answers."""
-    from grader.checkers.model import ModelQuestion
-    from grader.models.evaluate import box_limits
-
-    for question in questions:
-        if isinstance(question, ModelQuestion) and reuse_enabled():
-            _session(box_limits([question.limits])).prestart()
 
 
 def _session(limits: Limits) -> SandboxSession:
