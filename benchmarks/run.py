@@ -182,9 +182,9 @@ class BatchFigures:
 
 
 def bench_batch(root: Path, out: Path, label: str, assignment: str, jobs: int,
-                startup: dict[str, float]) -> BatchFigures:
+                startup: dict[str, float], env: dict[str, str] | None = None) -> BatchFigures:
     run = run_measured([PYTHON, "-m", "grader", "batch", str(root), "-a", assignment, "-o",
-                        str(out), "-j", str(jobs)])
+                        str(out), "-j", str(jobs)], env)
     reports = [json.loads(p.read_text()) for p in sorted((out / "reports").glob("*.json"))]
     figures = BatchFigures(label, assignment, len(reports), jobs, run.wall, run.peak_mb)
     figures.breakdown, figures.counts = breakdown(reports, run.wall, jobs, startup)
@@ -356,6 +356,9 @@ def main() -> int:
     parser.add_argument("--assignments", nargs="+", default=list(ASSIGNMENTS),
                         help="classes with files to grade")
     parser.add_argument("--quick", action="store_true", help="small classes, 2 check runs")
+    parser.add_argument("--one-shot-too", action="store_true",
+                        help="also grade the apl405-hw2 class with a fresh evaluator per "
+                        "submission (GRADER_EVALUATOR_REUSE=0), for comparison")
     parser.add_argument("--seed", type=int, default=420)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
@@ -383,6 +386,13 @@ def main() -> int:
                 batches.append(bench_batch(root, out, label, assignment, jobs,
                                            startup[assignment]))
                 print(f"  {label} -j {jobs}: {batches[-1].wall:.2f} s", file=sys.stderr)
+        if args.one_shot_too and "apl405-hw2 with files" in classes:
+            assignment, root = classes["apl405-hw2 with files"]
+            for jobs in args.jobs:
+                batches.append(bench_batch(root, temp / f"out-one-shot-{jobs}",
+                                           "apl405-hw2 with files, one-shot evaluator",
+                                           assignment, jobs, startup[assignment],
+                                           {"GRADER_EVALUATOR_REUSE": "0"}))
         print_batches(batches)
     print("\n## Targets (issue 9)\n")
     print("\n".join(targets(check, batches, args.size)))
