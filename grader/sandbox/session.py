@@ -104,11 +104,6 @@ class SandboxSession:
     def alive(self) -> bool:
         return self._worker is not None and self._worker.alive
 
-    @property
-    def pid(self) -> int | None:
-        """The process the grader started (the layer's wrapper, or Python itself)."""
-        return self._worker.proc.pid if self._worker is not None else None
-
     def close(self) -> None:
         self._stop_worker()
 
@@ -130,7 +125,11 @@ class SandboxSession:
     def _spawn(self) -> _Worker:
         worker = _Worker(self)
         self.starts += 1
-        worker.spawn()
+        try:
+            worker.spawn()
+        except BaseException:  # no process (no uid free, no interpreter): leave nothing behind
+            worker.stop()
+            raise
         return worker
 
     def _ready_worker(self) -> _Worker | SandboxResult:
@@ -217,25 +216,28 @@ class _Worker:
                 collect: tuple[str, ...], limits: Limits) -> SandboxResult:
         self.jobs += 1
         folder = self.work / job
-        _fill(folder, None, inputs)
-        if self.uid is not None:
-            chown_tree(folder, self.uid)
-        self.stderr.truncate(0)
-        started = time.monotonic()
-        sent = self._send({"job": job, "args": args, "cpu_seconds": limits.cpu_seconds})
-        reply = self._read_reply(limits.wall_seconds) if sent else "eof"
-        if isinstance(reply, dict) and isinstance(reply.get("exit"), int):
-            result = self._result(started, limits, reply)
-            _judge(result, False, limits)
-        else:
-            result = self._ended(started, reply == "timeout", limits)
-        if result.status != "refused":
-            _collect(result, folder, collect, limits)
-        if self.alive:
-            remove_tree(folder)
-        else:
-            self.release()
-        return result
+        try:
+            _fill(folder, None, inputs)
+            if self.uid is not None:
+                chown_tree(folder, self.uid)
+            self.stderr.truncate(0)
+            started = time.monotonic()
+            sent = self._send({"job": job, "args": args, "cpu_seconds": limits.cpu_seconds})
+            reply = self._read_reply(limits.wall_seconds) if sent else "eof"
+            if (isinstance(reply, dict) and reply.get("job") == job
+                    and isinstance(reply.get("exit"), int)):
+                result = self._result(started, limits, reply)
+                _judge(result, False, limits)
+            else:  # dead, late, or an answer to something else: the worker is not trusted on
+                result = self._ended(started, reply == "timeout", limits)
+            if result.status != "refused":
+                _collect(result, folder, collect, limits)
+            return result
+        finally:
+            if self.alive:
+                remove_tree(folder)
+            else:
+                self.release()
 
     def _result(self, started: float, limits: Limits, reply: dict[str, Any]) -> SandboxResult:
         cpu = float(reply.get("cpu", 0.0))
@@ -299,7 +301,11 @@ class _Worker:
             return 0.0
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        _, status, usage = os.wait4(self.proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(self.proc.pid, 0)
+        except ChildProcessError:  # reaped elsewhere
+            self.proc.returncode = -signal.SIGKILL
+            return 0.0
         self.proc.returncode = os.waitstatus_to_exitcode(status)
         for pipe in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):

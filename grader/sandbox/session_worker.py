@@ -9,7 +9,8 @@ folder, like a one-shot worker), says it is ready, then serves one job per line 
 
 For each job it moves into that job's folder (inside its own box folder), lowers its CPU limit to
 what it has used so far plus the job's share, resets the kernel's peak-memory mark, calls the
-handler and answers one line: `{"exit": 0, "cpu": total CPU seconds, "peak_rss_mb": ...}`.
+handler and answers one line: `{"job": "job-7", "exit": 0, "cpu": total CPU seconds,
+"peak_rss_mb": ...}`.
 Replies go to the original stdout; anything printed goes to stderr, so that no print can forge a
 reply. Standard library only before the preloads.
 """
@@ -72,7 +73,7 @@ def _serve(handler: Callable[[list[str]], int], request: dict[str, Any], home: s
     finally:
         sys.stderr.flush()
         os.chdir(home)
-    return {"exit": int(code or 0), "cpu": _cpu_used(), "peak_rss_mb": _peak_rss_mb()}
+    return {"job": job, "exit": int(code or 0), "cpu": _cpu_used(), "peak_rss_mb": _peak_rss_mb()}
 
 
 def _cpu_used() -> float:
