@@ -78,7 +78,7 @@ def module_of(name: str) -> str | None:
 
 def get_reference(name: str) -> ReferenceFunction[Any]:
     if name not in _LOADED:
-        module = next((m for m, names in _MODULES.items() if name in names), None)
+        module = module_of(name)
         if module is None:
             raise KeyError(f"unknown reference function {name!r}; known: {', '.join(reference_names())}")
         importlib.import_module(module)

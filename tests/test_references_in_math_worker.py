@@ -3,7 +3,11 @@ same answers as in the grader itself; anything else, or any failure, is computed
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ from grader import mathworker, refcache
 from grader.checkers.base import GradingContext
 from reference import get_reference
 
+REPO = Path(__file__).resolve().parent.parent
 SYMBOLIC = [
     ("derivative", {"expression": "tanh(x)", "variable": "x", "in_terms_of": "sigmoid"}),
     ("output_derivative", {"forward": "sigmoid(z)", "input": "z", "output": "y"}),
@@ -80,3 +85,21 @@ def test_a_reference_that_fails_in_the_worker_fails_here_too(
     with pytest.raises(ValueError, match="expected more"):
         GradingContext(submission_root=None, student="").compute("derivative", bad)
     assert parent_calls == ["derivative"]
+
+
+def test_a_first_check_does_not_import_sympy_in_the_grader(tmp_path: Path) -> None:
+    """The symbolic references of csc420-a2 are computed by the math worker, even with an
+    empty reference cache."""
+    answers = tmp_path / "answers.yaml"
+    answers.write_text('q5_sigmoid_grad_from_output: "y(1 - y)"\nq6a_tanh_range: "(-1, 1)"\n'
+                       'q6b_tanh_grad: "1 - tanh(x)^2"\nq1_effective_weight: "W2 @ W1"\n')
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "grader", "check", str(answers), "-a",
+         "csc420-a2"], cwd=REPO, capture_output=True, text=True, check=True,
+        env={**os.environ, refcache.DIR_ENV: str(tmp_path / "empty-cache"),
+             "GRADER_MATH_INPROCESS": "0"},
+    )
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "grader.mathworker" in imported  # the measurement itself works
+    assert "sympy" not in imported
+    assert "✓ q5_sigmoid_grad_from_output" in proc.stdout and "✓ q6a_tanh_range" in proc.stdout
