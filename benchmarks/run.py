@@ -344,6 +344,9 @@ def targets(check: list[CheckFigures], batches: list[BatchFigures], size: int) -
     lines = ["| target | limit | measured | met |", "| --- | --- | --- | --- |"]
     lines += [f"| {name} | {limit} | {value} | {'yes' if ok else 'NO'} |"
               for name, limit, value, ok in rows]
+    if size < 200:
+        lines.append(f"\nThe batch target is set for 200 submissions; this run graded {size} "
+                     "(rerun without --quick), so start-up weighs more per submission.")
     return lines
 
 
