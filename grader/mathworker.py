@@ -6,12 +6,16 @@ worker killed (by its own pid) and a fresh one is started on the next request; t
 reported as undecided, never as wrong. The worker caps its own address space, so a memory bomb
 ends in MemoryError or the worker's death, both reported the same way.
 
+The worker also computes the symbolic reference functions (sympy) on request: sympy is imported
+there anyway, so a first `grader check` does not import it a second time in the grader itself.
+
 `GRADER_MATH_INPROCESS=1` runs checks in the calling process (tests and benchmarks).
 """
 
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import select
 import subprocess
@@ -29,6 +33,9 @@ DEFAULT_TIMEOUT = 3.0  # seconds per request, wall clock, enforced by killing th
 MEMORY_LIMIT = 1536 * 1024 * 1024  # bytes of address space the worker may add to its start-up size
 SYMBOLIC_SECONDS = 1.0  # soft deadline of one sympy attempt inside the worker
 STARTUP_ALLOWANCE = 10.0  # seconds a fresh worker may take to import numpy and sympy
+REFERENCE_TIMEOUT = 30.0  # seconds for a reference function (rubric params, not student input)
+# reference modules that differentiate or solve with sympy: computed where sympy is loaded
+SYMBOLIC_MODULES = frozenset({"reference.symbolic", "reference.backprop", "reference.facts"})
 
 
 class ScalarSpace(BaseModel):
@@ -38,13 +45,15 @@ class ScalarSpace(BaseModel):
 
 
 class MathRequest(BaseModel):
-    kind: Literal["scalar", "matrix"]
-    answer: str
-    candidates: list[str]
+    kind: Literal["scalar", "matrix", "reference"]
+    answer: str = ""
+    candidates: list[str] = Field(default_factory=list)
     space: ScalarSpace | None = None
     world: dict[str, Any] | None = None  # a WorldSpec as data
     symbolic: bool = True
     symbolic_seconds: float = SYMBOLIC_SECONDS
+    function: str = ""  # kind "reference": a reference function and its params
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class CandidateResult(BaseModel):
@@ -62,6 +71,7 @@ class MathResponse(BaseModel):
     status: Literal["ok", "invalid", "shape_error", "timeout", "crashed"]
     message: str = ""
     results: list[CandidateResult] = Field(default_factory=list)
+    value: str | None = None  # kind "reference": the answer as JSON text
     seconds: float = 0.0
 
 
@@ -70,6 +80,8 @@ class MathResponse(BaseModel):
 
 def run_check(request: MathRequest) -> MathResponse:
     started = time.perf_counter()
+    if request.kind == "reference":
+        return _reference(request, started)
     try:
         results = _scalar(request) if request.kind == "scalar" else _matrix(request)
         response = MathResponse(status="ok", results=results)
@@ -86,6 +98,20 @@ def run_check(request: MathRequest) -> MathResponse:
         response = MathResponse(status="crashed", message=type(err).__name__)
     response.seconds = time.perf_counter() - started
     return response
+
+
+def _reference(request: MathRequest, started: float) -> MathResponse:
+    """A reference answer as JSON text, when it survives the round trip unchanged."""
+    from grader.refcache import portable_json
+    from reference import get_reference
+
+    try:
+        text = portable_json(get_reference(request.function).compute(request.params))
+    except Exception as err:  # the grader computes it itself and reports the failure there
+        return MathResponse(status="invalid", message=f"{type(err).__name__}: {err}")
+    if text is None:
+        return MathResponse(status="invalid", message="the answer does not survive JSON")
+    return MathResponse(status="ok", value=text, seconds=time.perf_counter() - started)
 
 
 def _scalar(request: MathRequest) -> list[CandidateResult]:
@@ -319,6 +345,23 @@ def warm_up() -> None:
     with worker.lock:
         if worker.process is None or worker.process.poll() is not None:
             worker.start()
+
+
+def compute_reference(function: str, params: dict[str, Any]) -> Any:
+    """A symbolic reference computed by this process's running worker, or `MISS` (the caller
+    computes it): when no worker runs, the function needs no sympy, or the worker fails."""
+    from grader.refcache import MISS
+    from reference.registry import module_of
+
+    worker = _WORKER
+    if (worker is None or worker.owner != os.getpid() or worker.process is None
+            or worker.process.poll() is not None or module_of(function) not in SYMBOLIC_MODULES):
+        return MISS
+    request = MathRequest(kind="reference", function=function, params=params)
+    response = worker.call(request, REFERENCE_TIMEOUT)
+    if response.status != "ok" or response.value is None:
+        return MISS
+    return json.loads(response.value)
 
 
 def in_process() -> bool:

@@ -72,11 +72,8 @@ class ReferenceStore:
         return MISS if row is None else json.loads(row[0])
 
     def put(self, key: str, value: Any) -> None:
-        try:
-            text = json.dumps(value)
-        except (TypeError, ValueError):
-            return
-        if json.loads(text) != value or _shape(json.loads(text)) != _shape(value):
+        text = portable_json(value)
+        if text is None:
             return
         db = self._connect()
         if db is None:
@@ -85,6 +82,18 @@ class ReferenceStore:
             db.execute("INSERT OR REPLACE INTO refs (key, value) VALUES (?, ?)", (key, text))
         except sqlite3.Error:
             return
+
+
+def portable_json(value: Any) -> str | None:
+    """The value as JSON text when reading it back gives the same value and types, else None."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        return None
+    back = json.loads(text)
+    if back != value or _shape(back) != _shape(value):
+        return None
+    return text
 
 
 def _shape(value: Any) -> Any:

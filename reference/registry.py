@@ -71,9 +71,14 @@ def reference_names() -> list[str]:
     return sorted(n for names in _MODULES.values() for n in names)
 
 
+def module_of(name: str) -> str | None:
+    """The module that defines reference function `name` (None if unknown)."""
+    return next((m for m, names in _MODULES.items() if name in names), None)
+
+
 def get_reference(name: str) -> ReferenceFunction[Any]:
     if name not in _LOADED:
-        module = next((m for m, names in _MODULES.items() if name in names), None)
+        module = module_of(name)
         if module is None:
             raise KeyError(f"unknown reference function {name!r}; known: {', '.join(reference_names())}")
         importlib.import_module(module)

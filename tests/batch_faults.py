@@ -34,8 +34,8 @@ def echo(state: dict[str, Any], task: str) -> str:
     return f"{state['prefix']}{task}@{state['pid']}#{state['handled']}"
 
 
-def init_grading(rubric_path: str, cache: dict[str, Any]) -> WorkerState:
-    return init_worker(rubric_path, cache)
+def init_grading(rubric_path: str, cache: dict[str, Any], reuse: bool = False) -> WorkerState:
+    return init_worker(rubric_path, cache, reuse)
 
 
 def grade_or_misbehave(state: WorkerState, task: GradeTask) -> str:

@@ -99,7 +99,7 @@ def _grade_all(
         return []
     progress = Progress(len(todo), stream, tty=options.tty)
     pool = WorkerPool(
-        options.jobs, initializer=options.initializer, init_args=(str(loaded.path), warm_cache(loaded)),
+        options.jobs, initializer=options.initializer, init_args=(str(loaded.path), warm_cache(loaded), True),
         handler=options.handler, timeout=options.timeout, preload=("grader.batch.worker",),
     )
     tasks = [_task(item) for item in todo]

@@ -41,7 +41,20 @@ class WorkerState:
     memo_hits: int = 0
 
 
-def init_worker(rubric_path: str, cache: dict[str, Any] | None = None) -> WorkerState:
+def init_worker(rubric_path: str, cache: dict[str, Any] | None = None,
+                reuse_evaluators: bool = False) -> WorkerState:
+    """`reuse_evaluators`: this process keeps one model evaluator for all its submissions (a
+    batch's worker process; not a caller's own process, which would keep it until exit)."""
+    if reuse_evaluators:
+        from grader.models.pool import enable_reuse
+
+        enable_reuse()
+    from grader.builtins import uses_math_worker
+
+    if uses_math_worker(Path(rubric_path)):
+        from grader.mathworker import warm_up
+
+        warm_up()  # its imports overlap with loading the rubric
     loaded = load_rubric(Path(rubric_path))
     state = WorkerState(loaded, cache=dict(cache or {}))
     memo_rubric = loaded.rubric.model_copy(

@@ -110,13 +110,27 @@ class GradingContext:
             stored_key = refcache.ReferenceStore.key(function, params_json) if store else ""
             value = store.get(stored_key) if store else refcache.MISS
             if value is refcache.MISS:
-                from reference import get_reference
-
-                value = get_reference(function).compute(params)
+                value = _compute_reference(function, params)
                 if store:
                     store.put(stored_key, value)
             self.cache[key] = value
         return self.cache[key]
+
+
+def _compute_reference(function: str, params: dict[str, Any]) -> Any:
+    """Symbolic references go to the math worker when one runs (sympy is loaded there)."""
+    import sys
+
+    if "grader.mathworker" in sys.modules:  # only imported when formulas are checked
+        from grader import refcache
+        from grader.mathworker import compute_reference
+
+        value = compute_reference(function, params)
+        if value is not refcache.MISS:
+            return value
+    from reference import get_reference
+
+    return get_reference(function).compute(params)
 
 
 def apply_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -180,6 +180,8 @@ class CodeQuestion(QuestionBase):
         ctx.sandbox_layer = run.layer
         verdict = self._judge(run, draws, found)
         verdict.answer = shorten(raw)
+        verdict.costs = {"sandbox_seconds": round(run.seconds, 4),
+                         "sandbox_cpu_seconds": round(run.cpu_seconds, 4)}
         return verdict
 
     def _run(self, relative: str, root: Path, draws: list[Draw]) -> SandboxResult:

@@ -352,8 +352,6 @@ def prefetch_models(questions: list[QuestionBase], answers: dict[str, Any],
     """Evaluate every model question of a submission in one worker call (one torch import) and
     leave the outcomes in `ctx.cache`, where `grade` finds them. Returns how many ran. A
     grading loop calls this once per submission before grading its questions."""
-    from grader.models.evaluate import evaluate_models
-
     prepared: list[_Prepared] = []
     for question in questions:
         raw = answers.get(question.id)
@@ -368,6 +366,8 @@ def prefetch_models(questions: list[QuestionBase], answers: dict[str, Any],
     for item in prepared:  # one worker per set of limits: a tight limit stays tight
         by_limits.setdefault(item.request.limits.model_dump_json(), []).append(item)
     for group in by_limits.values():
+        from grader.models.evaluate import evaluate_models
+
         outcomes = evaluate_models([p.request for p in group])
         for item in group:
             ctx.cache[_cache_key(ctx, item.request.id, item.request.data)] = outcomes[item.request.id]

@@ -1,8 +1,9 @@
 """The grader's side of an evaluation: hand checked model files to the worker in the sandbox.
 
 Torch is never imported here. Several models of one submission go to one worker call, so the
-cost of starting Python and importing torch (about a second) is paid once; if that call fails as
-a whole (time, memory, crash) and held several models, each is retried alone, so one bad model
+cost of starting Python and importing torch (about a second) is paid once per submission, or once
+per batch worker when `grader.models.pool` keeps the evaluator alive; if that call fails as a
+whole (time, memory, crash) and held several models, each is retried alone, so one bad model
 cannot sink the others.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from grader.models.jobs import (
     TaskOutcome,
 )
 from grader.models.spec import Architecture, ModelLimits
+
+if TYPE_CHECKING:
+    from grader.sandbox import Limits
 
 WORKER = "grader.models.worker_eval"
 
@@ -73,7 +77,7 @@ def _npz_bytes(array: np.ndarray) -> bytes:
 
 
 def _run_batch(requests: list[EvalRequest]) -> dict[str, EvalOutcome]:
-    from grader.sandbox import Limits, run_python
+    from grader.sandbox import run_python
 
     inputs: dict[str, bytes] = {}
     tasks = []
@@ -93,12 +97,25 @@ def _run_batch(requests: list[EvalRequest]) -> dict[str, EvalOutcome]:
     job = EvalJob(tasks=tasks, batch_size=min(x.batch_size for x in limits),
                   threads=min(x.threads for x in limits))
     inputs[JOB_FILE] = job.model_dump_json().encode()
-    wall = max(x.wall_seconds for x in limits)
-    box = Limits(wall_seconds=wall, cpu_seconds=wall * job.threads,
-                 memory_mb=max(x.memory_mb for x in limits), file_mb=64)
-    result = run_python(WORKER, [JOB_FILE], student_dir=None, inputs=inputs, limits=box,
-                        collect=(PREDICTIONS_FILE,))
+    box = box_limits(limits)
+    from grader.models import pool
+
+    if pool.reuse_enabled():
+        result = pool.run(inputs, [JOB_FILE], box, (PREDICTIONS_FILE,))
+    else:
+        result = run_python(WORKER, [JOB_FILE], student_dir=None, inputs=inputs, limits=box,
+                            collect=(PREDICTIONS_FILE,))
     return _outcomes(requests, result)
+
+
+def box_limits(limits: list[ModelLimits]) -> Limits:
+    """The sandbox limits of one evaluation call for models with these limits."""
+    from grader.sandbox import Limits
+
+    wall = max(x.wall_seconds for x in limits)
+    threads = min(x.threads for x in limits)
+    return Limits(wall_seconds=wall, cpu_seconds=wall * threads,
+                  memory_mb=max(x.memory_mb for x in limits), file_mb=64)
 
 
 def _outcomes(requests: list[EvalRequest], result: object) -> dict[str, EvalOutcome]:

@@ -190,13 +190,16 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def _rlimits(limits: Limits) -> Callable[[], None]:
+def _rlimits(limits: Limits, cpu_hard: int | None = None) -> Callable[[], None]:
+    """The child's limits; `cpu_hard` replaces the CPU limit's hard value (a session's worker
+    moves its soft limit job by job)."""
     cpu = max(1, math.ceil(limits.cpu_seconds))
+    hard = cpu + 1 if cpu_hard is None else cpu_hard
     memory = limits.memory_mb * 1024 * 1024
     size = limits.file_mb * 1024 * 1024
 
     def apply() -> None:  # runs in the child between fork and exec
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
