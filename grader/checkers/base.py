@@ -248,13 +248,21 @@ class ComparedQuestion(QuestionBase, Generic[T]):
             return self.expected_value(ctx, alt.params)
         return self.parse(alt.value)
 
+    def alternatives(self, ctx: GradingContext) -> list[tuple[Alternative, T]]:
+        """Accepted conventions, then known mistakes, each with its value for this student."""
+        return [(a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]]
+
+    def unreadable_feedback(self, err: AnswerParseError) -> str:
+        """What the student reads when the answer cannot be read (kinds add how to write it)."""
+        return str(err)
+
     def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
         if is_blank(raw):
             return Verdict(Status.MISSING, feedback="no answer was given")
         try:
             got = self.parse(raw)
         except AnswerParseError as err:
-            return Verdict(Status.INVALID, feedback=str(err), answer=shorten(raw))
+            return Verdict(Status.INVALID, feedback=self.unreadable_feedback(err), answer=shorten(raw))
         expected = self.expected_value(ctx)
         verdict = self._judge(got, expected, ctx)
         verdict.answer = shorten(self.show(got), 2000)
@@ -266,10 +274,10 @@ class ComparedQuestion(QuestionBase, Generic[T]):
             return Verdict(Status.CORRECT, 1.0, "your answer is correct")
         for alt in self.accepted:
             if self.equivalent(got, self.alternative_value(alt, ctx)):
-                return _credited(alt, default_credit=1.0)
+                return credited_verdict(alt, default_credit=1.0)
         for alt in self.known_mistakes:
             if self.equivalent(got, self.alternative_value(alt, ctx)):
-                return _credited(alt, default_credit=0.0)
+                return credited_verdict(alt, default_credit=0.0)
         diagnosis = self.diagnose(got, expected)
         if diagnosis is not None:
             return diagnosis
@@ -290,7 +298,7 @@ class ComparedQuestion(QuestionBase, Generic[T]):
         return text
 
 
-def _credited(alt: Alternative, default_credit: float) -> Verdict:
+def credited_verdict(alt: Alternative, default_credit: float) -> Verdict:
     credit = default_credit if alt.credit is None else alt.credit
     status = Status.CORRECT if credit >= 1 else Status.PARTIAL if credit > 0 else Status.INCORRECT
     return Verdict(status, credit, alt.feedback, mistake=alt.name)

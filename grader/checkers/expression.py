@@ -9,7 +9,7 @@ credit with the rule's feedback. An answer that cannot be decided is never calle
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -17,11 +17,10 @@ from grader.checkers.base import (
     Alternative,
     ComparedQuestion,
     GradingContext,
+    QuestionBase,
     RubricModel,
     Verdict,
-    _credited,
-    is_blank,
-    shorten,
+    credited_verdict,
 )
 from grader.mathparse.ast import Node, free_variables, functions_used, to_text
 from grader.parsing.errors import AnswerParseError
@@ -79,8 +78,31 @@ class FormRule(RubricModel):
         )
 
 
-class ExpressionQuestion(ComparedQuestion[Formula]):
+_HOW = (
+    "Write a formula such as 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or, in LaTeX, "
+    "4\\sigma(2x)(1-\\sigma(2x))"
+)
+
+
+class FormulaKind(ComparedQuestion[Formula]):
+    """What formula kinds share: the math worker, and saying how to write a formula."""
+
+    how_to_write: ClassVar[str] = ""
+
+    @classmethod
+    def prepare_submission(cls, questions: list[QuestionBase], answers: dict[str, Any],
+                           ctx: GradingContext) -> None:
+        from grader.mathworker import warm_up
+
+        warm_up()  # the worker imports while the references are computed here
+
+    def unreadable_feedback(self, err: AnswerParseError) -> str:
+        return f"{err}. {self.how_to_write}"
+
+
+class ExpressionQuestion(FormulaKind):
     kind: Literal["expression"] = "expression"
+    how_to_write: ClassVar[str] = _HOW
     variables: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {"x": (-3.0, 3.0)},
         description="each variable's probing range; keep it where the answer is defined",
@@ -141,25 +163,10 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
 
     # -- grading ----------------------------------------------------------------------------------
 
-    def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
-        if is_blank(raw):
-            return Verdict(Status.MISSING, feedback="no answer was given")
-        try:
-            got = self.parse(raw)
-        except AnswerParseError as err:
-            return Verdict(Status.INVALID, feedback=f"{err}. {_HOW}", answer=shorten(raw))
-        from grader.mathworker import warm_up
-
-        warm_up()  # the worker imports while the references are computed here
-        expected = self.expected_value(ctx)
-        alternatives = [
-            (a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]
-        ]
+    def _judge(self, got: Formula, expected: Formula, ctx: GradingContext) -> Verdict:
+        alternatives = self.alternatives(ctx)
         response = self._check(got, [expected, *(v for _, v in alternatives)])
-        verdict = self._decide(got, expected, alternatives, response, ctx)
-        verdict.answer = self.show(got)
-        verdict.expected = self.show(expected)
-        return verdict
+        return self._decide(got, expected, alternatives, response, ctx)
 
     def _check(self, got: Formula, candidates: list[Formula]) -> MathResponse:
         from grader.mathworker import MathRequest, ScalarSpace, check
@@ -193,7 +200,7 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         for (alt, _), result in zip(alternatives, others, strict=True):
             if result.outcome == "equal":
                 default = 1.0 if alt in self.accepted else 0.0
-                verdict = _credited(alt, default_credit=default)
+                verdict = credited_verdict(alt, default_credit=default)
                 verdict.details = details
                 return verdict
         if main.outcome == "undecided":
@@ -249,10 +256,6 @@ class ExpressionQuestion(ComparedQuestion[Formula]):
         return bool(self.reveal_answer or (self.reveal_answer is None and ctx.reveal_answers))
 
 
-_HOW = (
-    "Write a formula such as 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or, in LaTeX, "
-    "4\\sigma(2x)(1-\\sigma(2x))"
-)
 
 
 def _as_text(raw: Any) -> str:

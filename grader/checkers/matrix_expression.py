@@ -7,22 +7,18 @@ own message); then its values are compared with the derived reference on random 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from grader.checkers.base import (
     Alternative,
-    ComparedQuestion,
     GradingContext,
     Verdict,
-    _credited,
-    is_blank,
-    shorten,
+    credited_verdict,
 )
-from grader.checkers.expression import Formula, _as_text, _factor_words
+from grader.checkers.expression import Formula, FormulaKind, _as_text, _factor_words
 from grader.mathparse.ast import to_text
-from grader.parsing.errors import AnswerParseError
 from grader.report import Status
 
 if TYPE_CHECKING:
@@ -35,8 +31,9 @@ _HOW = (
 )
 
 
-class MatrixExpressionQuestion(ComparedQuestion[Formula]):
+class MatrixExpressionQuestion(FormulaKind):
     kind: Literal["matrix_expression"] = "matrix_expression"
+    how_to_write: ClassVar[str] = _HOW
     timeout: float = Field(
         3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
     )
@@ -71,25 +68,10 @@ class MatrixExpressionQuestion(ComparedQuestion[Formula]):
     def reference_answer(self, ctx: GradingContext) -> Any:
         return to_text(self.expected_value(ctx).tree)
 
-    def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
-        if is_blank(raw):
-            return Verdict(Status.MISSING, feedback="no answer was given")
-        try:
-            got = self.parse(raw)
-        except AnswerParseError as err:
-            return Verdict(Status.INVALID, feedback=f"{err}. {_HOW}", answer=shorten(raw))
-        from grader.mathworker import warm_up
-
-        warm_up()  # the worker imports while the references are computed here
-        expected = self.expected_value(ctx)
-        alternatives = [
-            (a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]
-        ]
+    def _judge(self, got: Formula, expected: Formula, ctx: GradingContext) -> Verdict:
+        alternatives = self.alternatives(ctx)
         response = self._check(got, [expected, *(v for _, v in alternatives)], ctx)
-        verdict = self._decide(got, alternatives, response)
-        verdict.answer = self.show(got)
-        verdict.expected = self.show(expected)
-        return verdict
+        return self._decide(got, alternatives, response)
 
     def _check(
         self, got: Formula, candidates: list[Formula], ctx: GradingContext | None
@@ -116,7 +98,7 @@ class MatrixExpressionQuestion(ComparedQuestion[Formula]):
             return Verdict(Status.CORRECT, 1.0, "your answer is correct")
         for (alt, _), result in zip(alternatives, others, strict=True):
             if result.outcome == "equal":
-                verdict = _credited(alt, default_credit=1.0 if alt in self.accepted else 0.0)
+                verdict = credited_verdict(alt, default_credit=1.0 if alt in self.accepted else 0.0)
                 if response.status == "shape_error":
                     verdict.feedback += f" ({response.message.removeprefix('your answer ')})"
                 return verdict
