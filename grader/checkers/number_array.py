@@ -61,6 +61,8 @@ def read_array(raw: Any) -> ArrayValue:
 def _walk(node: Any, depth: int, shape: list[int], entries: list[Fraction]) -> None:
     if isinstance(node, list):
         if depth == len(shape):
+            if entries:  # a number came first at this depth: [785, [64]]
+                raise AnswerParseError("your answer mixes numbers and lists at the same level")
             shape.append(len(node))
         elif shape[depth] != len(node):
             raise AnswerParseError("your answer's rows have different lengths")

@@ -343,12 +343,16 @@ def scan_pickle(data: bytes, persistent_load: Callable[[Any], StorageRef]) -> An
     Globals are checked first over the whole pickle, so a refused class is named even when an
     earlier opcode would also fail.
     """
+    ops = []
     try:
-        ops = list(pickletools.genops(data))
+        for op in pickletools.genops(data):  # counted as read: a list of every opcode of a
+            ops.append(op)  # 32 MB pickle would take gigabytes
+            if len(ops) > MAX_OPCODES:
+                raise PickleRefused("the pickle is too large")
+    except PickleRefused:
+        raise
     except Exception as err:  # genops raises ValueError and friends on malformed input
         raise PickleRefused(f"it is not a readable pickle ({err})") from None
-    if len(ops) > MAX_OPCODES:
-        raise PickleRefused("the pickle is too large")
     for op, arg, _pos in ops:
         if op.name == "GLOBAL":
             module, _, name = str(arg).partition(" ")
