@@ -195,14 +195,14 @@ def read_torch_zip(path: Path, data: bytes) -> ModelFile:
         raise ModelRefused(f"your file {path.name} is a zip archive but not one written by "
                            f"torch.save; {HOW_TO_SAVE}")
     prefix = pickles[0][: -len("data.pkl")]
-    _check_byteorder(archive, prefix, names)
+    _check_byteorder(path, archive, prefix, names)
     info = archive.getinfo(pickles[0])
     if info.file_size > MAX_PICKLE_BYTES:
         raise ModelRefused(f"your file {path.name} has an index too large for a state_dict")
     sizes = {i.filename[len(prefix) + len("data/"):]: i.file_size for i in infos
              if i.filename.startswith(prefix + "data/")}
     try:
-        obj = scan_pickle(archive.read(info), storage_loader(sizes.get))
+        obj = scan_pickle(_read_member(path, archive, info), storage_loader(sizes.get))
     except PickleRefused as err:
         raise ModelRefused(_refusal_text(path, err)) from None
     return _state_dict_of(path, obj, len(data))
@@ -221,8 +221,17 @@ def _refuse_other_archives(path: Path, names: list[str]) -> None:
         raise ModelRefused(f"your file {path.name} is a NumPy .npz archive; {HOW_TO_SAVE}")
 
 
-def _check_byteorder(archive: zipfile.ZipFile, prefix: str, names: list[str]) -> None:
-    if prefix + "byteorder" in names and archive.read(prefix + "byteorder").strip() != b"little":
+def _read_member(path: Path, archive: zipfile.ZipFile, member: str | zipfile.ZipInfo) -> bytes:
+    """A member's bytes; a damaged archive (bad offsets, names, sizes) is a refusal."""
+    try:
+        return archive.read(member)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        # RuntimeError: an encrypted member; ValueError covers bad seeks and undecodable names
+        raise ModelRefused(f"your file {path.name} is a damaged zip archive; {HOW_TO_SAVE}") from None
+
+
+def _check_byteorder(path: Path, archive: zipfile.ZipFile, prefix: str, names: list[str]) -> None:
+    if prefix + "byteorder" in names and _read_member(path, archive, prefix + "byteorder").strip() != b"little":
         raise ModelRefused("your file was saved on a big-endian machine; save it again on a "
                            "usual (little-endian) computer")
 

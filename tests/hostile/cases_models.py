@@ -103,15 +103,19 @@ def expanded(shape: tuple[int, ...]) -> bytes:
     return torch_bytes({"w0": torch.zeros(1, 1).expand(*shape), "w1": torch.zeros(64, 10)})
 
 
-def huge_index() -> bytes:
-    """torch.save's archive whose index (data.pkl) is a list of 2.1 million small ints."""
-    index = b"\x80\x02]q\x00(" + b"K\x01" * 2_100_000 + b"e."
+def with_index(index: bytes) -> bytes:
+    """torch.save's archive of the right tensors, its index (data.pkl) replaced."""
     archive = zipfile.ZipFile(io.BytesIO(torch_bytes(right_shapes())))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as target:
         for info in archive.infolist():
             target.writestr(info, index if info.filename.endswith("/data.pkl") else archive.read(info))
     return out.getvalue()
+
+
+HUGE_INDEX = b"\x80\x02]q\x00(" + b"K\x01" * 2_100_000 + b"e."  # a list of 2.1 million small ints
+# {((((...)))): 1}, the key nesting a million tuples: hashing it overflowed the grader's C stack
+DEEP_KEY = b"\x80\x02}" + b")" + b"\x85" * 1_000_000 + b"K\x01s."
 
 
 ModelRow = tuple[str, str, Callable[[Scene, Path], bytes], str, str]  # name, file, make, status, message
@@ -166,7 +170,8 @@ ROWS: list[ModelRow] = [
     ("TorchScript", "model.pt", lambda s, f: torchscript(), "error", "TorchScript"),
     ("torch.save archive deflated into a bomb", "model.pt",
      lambda s, f: recompressed(torch_bytes(right_shapes()), padding=40 << 20), "error", "compressed zip"),
-    ("an index of 2.1 million ints", "model.pt", lambda s, f: huge_index(), "error", "too large"),
+    ("an index of 2.1 million ints", "model.pt", lambda s, f: with_index(HUGE_INDEX), "error", "too large"),
+    ("a dict key nesting a million tuples", "model.pt", lambda s, f: with_index(DEEP_KEY), "error", "too deeply"),
     ("an empty file", "model.pt", lambda s, f: b"", "error", "empty"),
 ]
 
