@@ -137,7 +137,7 @@ def test_nesting_at_any_depth_is_read_or_refused(depth: int, opening: str) -> No
 
 
 def _question(assignment: str, qid: str) -> QuestionBase:
-    return load_rubric(resolve_assignment(assignment)).rubric.question(qid)  # type: ignore[no-any-return]
+    return load_rubric(resolve_assignment(assignment)).rubric.question(qid)
 
 
 PARSED_KINDS = [("csc420-a2", "q6a_tanh_range"), ("apl405-hw2", "q3a_graph"), ("apl405-hw2", "q2_relu_zero_grads"),

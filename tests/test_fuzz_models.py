@@ -87,7 +87,8 @@ def safetensors_files(draw: Any) -> bytes:
                             json_values))
     raw = json.dumps(header).encode()
     size = draw(st.one_of(st.just(len(raw)), st.integers(min_value=0, max_value=2**64 - 1)))
-    return struct.pack("<Q", size) + raw + draw(st.binary(max_size=256))
+    body: bytes = draw(st.binary(max_size=256))
+    return struct.pack("<Q", size) + raw + body
 
 
 model_bytes = st.one_of(

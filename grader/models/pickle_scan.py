@@ -357,8 +357,8 @@ def scan_pickle(data: bytes, persistent_load: Callable[[Any], StorageRef]) -> An
     """
     ops = []
     try:
-        for op in pickletools.genops(data):  # counted as read: a list of every opcode of a
-            ops.append(op)  # 32 MB pickle would take gigabytes
+        for item in pickletools.genops(data):  # counted as read: a list of every opcode of a
+            ops.append(item)  # 32 MB pickle would take gigabytes
             if len(ops) > MAX_OPCODES:
                 raise PickleRefused("the pickle is too large")
     except PickleRefused:

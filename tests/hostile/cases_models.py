@@ -118,7 +118,8 @@ HUGE_INDEX = b"\x80\x02]q\x00(" + b"K\x01" * 2_100_000 + b"e."  # a list of 2.1 
 DEEP_KEY = b"\x80\x02}" + b")" + b"\x85" * 1_000_000 + b"K\x01s."
 
 
-ModelRow = tuple[str, str, Callable[[Scene, Path], bytes], str, str]  # name, file, make, status, message
+# name, file, make, status (or any of several), piece of the feedback
+ModelRow = tuple[str, str, Callable[[Scene, Path], bytes], str | tuple[str, ...], str]
 
 
 def _payload_zip(scene: Scene, folder: Path) -> bytes:
@@ -201,7 +202,7 @@ def too_large(scene: Scene) -> list[Case]:
 
 def paths_out(scene: Scene) -> list[Case]:
     """Model answers naming files outside the submission: absolute, relative, through a link."""
-    cases = []
+    cases: list[Case] = []
     classmate = scene.folder("csc420-a2") / "alice" / "model.safetensors"
     for name, answer, link in [("absolute path", "/etc/passwd", None),
                                ("a classmate's model", "../alice/model.safetensors", None),
