@@ -51,6 +51,7 @@ class Attack:
     source: str  # __OUTSIDE__, __CLASSMATE__, __PORT__, __MARK__ are filled from the scene
     status: str | tuple[str, ...]
     message: str = ""
+    contained_on: tuple[str, ...] | None = None  # for a row not in the table: the layers that stop it
 
 
 ATTACK_LIST = [
@@ -132,6 +133,17 @@ ATTACK_LIST = [
                 os.execv("/bin/sleep", ["sleep", "__MARK__"])
             os._exit(0)
         """) + ZEROS, "incorrect"),
+    Attack("import the grader's reference implementation", None, _d("""
+        try:  # the grader's own folder is on sys.path in the box; under bwrap only grader/ is there
+            from reference.code_refs import SoftmaxXentArgs, softmax_xent_gradient
+        except ImportError:
+            softmax_xent_gradient = None
+        def basic_gradient(W, x, b, y):
+            import numpy as np
+            if softmax_xent_gradient is None:
+                return np.zeros_like(W), np.zeros_like(b)
+            return softmax_xent_gradient(SoftmaxXentArgs(W=W, x=x, b=b, y=y))
+        """), "incorrect", contained_on=("bwrap",)),
     Attack("replace the grader's numpy", None, _d("""
         import numpy
         numpy.savez = lambda *a, **k: None
@@ -146,7 +158,9 @@ ATTACK_LIST = [
 
 
 def contained(attack: Attack, layer: str) -> bool:
-    return attack.table_row is None or expected_contained(ATTACKS[attack.table_row], layer)
+    if attack.table_row is None:
+        return attack.contained_on is None or layer in attack.contained_on
+    return expected_contained(ATTACKS[attack.table_row], layer)
 
 
 def _fill(source: str, scene: Scene) -> str:
@@ -174,7 +188,7 @@ def attacks(scene: Scene) -> list[Case]:
         (folder / "answers.yaml").write_text("p3b_gradient_code: attack.py\np4_momentum_code: momentum.py\n")
         shielded = contained(attack, scene.layer)
         forbidden = (*FORBIDDEN, "LEAK") if shielded else ()  # docs/sandbox.md: it gets through here
-        status = attack.status if shielded else WRONG  # what got through raised "LEAK ..."
+        status = attack.status if shielded else (*WRONG, "correct")  # what got through: "LEAK ..."
         cases.append(Case(f"code: {attack.name}", A, folder, "code", {
             "p3b_gradient_code": Expect(status, attack.message), "p4_momentum_code": Expect("correct")},
             forbidden=forbidden))
