@@ -7,7 +7,10 @@ import secrets
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox.layers import choose_layer
-from tests.hostile.corpus import SECRET_ENV, SECRET_VALUE, Case, Scene, build_corpus
+from tests.hostile.corpus import ASSIGNMENTS, REPO, SECRET_ENV, SECRET_VALUE, Case, Scene, build_corpus
 
 
 @dataclass
@@ -35,6 +38,33 @@ def lingering(mark: str) -> list[int]:
                 found.append(int(pid))
         except OSError:
             pass
+    return found
+
+
+# Seconds for one assignment's batch, from the command's start to its exit, on 2 cores shared with
+# other work. Measured (batch.json wall_seconds): csc420-a2 3.7 s for 126 submissions,
+# tdt4265-a2 11.1 s (49), apl405-hw2 4.9 s (31), csc411-a1 12.6 s (36, the sandbox table).
+BATCH_BOUND = 60.0
+
+
+def _run_batch(root: Path, assignment: str, out: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "batch", str(root), "-a", assignment, "-o", str(out), "-j", "2"],
+        cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=3 * BATCH_BOUND,
+    )
+    return proc, time.monotonic() - started
+
+
+@pytest.fixture(scope="session")
+def batches(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, float, str]]:
+    """Each assignment's batch, run once: its output folder, wall time and stderr."""
+    found = {}
+    for assignment in ASSIGNMENTS:
+        out = tmp_path_factory.mktemp(f"batch-{assignment}")
+        proc, elapsed = _run_batch(corpus.scene.folder(assignment), assignment, out)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        found[assignment] = (out, elapsed, proc.stderr)
     return found
 
 

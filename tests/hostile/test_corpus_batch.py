@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +19,10 @@ from grader.batch.worker import GradeTask, grade_task, init_worker, warm_cache
 from grader.report import Report
 from grader.rubric import load_rubric, resolve_assignment
 from tests.hostile.checks import report_problems, trace_problems
-from tests.hostile.conftest import Corpus
-from tests.hostile.corpus import ASSIGNMENTS, CLASSMATE_TOKEN, PASSWD_LINE, REPO, SECRET_VALUE, Case
+from tests.hostile.conftest import BATCH_BOUND, Corpus
+from tests.hostile.corpus import ASSIGNMENTS, CLASSMATE_TOKEN, PASSWD_LINE, SECRET_VALUE, Case
 
-# Seconds for one assignment's batch, from the command's start to its exit, on 2 cores shared with
-# other work. Measured (batch.json wall_seconds): csc420-a2 3.7 s for 126 submissions,
-# tdt4265-a2 11.1 s (49), apl405-hw2 4.9 s (31), csc411-a1 12.6 s (36, the sandbox table).
-BATCH_BOUND = 60.0
 COLLISION = "another submission also has the id"
-
-
-def _run_batch(root: Path, assignment: str, out: Path) -> tuple[subprocess.CompletedProcess[str], float]:
-    started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "grader", "batch", str(root), "-a", assignment, "-o", str(out), "-j", "2"],
-        cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=3 * BATCH_BOUND,
-    )
-    return proc, time.monotonic() - started
 
 
 def _comparable(report: Report) -> dict[str, Any]:
@@ -59,18 +42,6 @@ def _alone(assignment: str, paths: list[Path]) -> dict[str, dict[str, Any]]:
         task = GradeTask(default_id=path.name if path.is_dir() else path.stem, path=str(path))
         reports[path.name] = _comparable(Report.model_validate_json(grade_task(state, task)))
     return reports
-
-
-@pytest.fixture(scope="module")
-def batches(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, float, str]]:
-    """Each assignment's batch, run once: its output folder, wall time and stderr."""
-    found = {}
-    for assignment in ASSIGNMENTS:
-        out = tmp_path_factory.mktemp(f"batch-{assignment}")
-        proc, elapsed = _run_batch(corpus.scene.folder(assignment), assignment, out)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        found[assignment] = (out, elapsed, proc.stderr)
-    return found
 
 
 def _hostile(corpus: Corpus, assignment: str) -> list[Case]:
