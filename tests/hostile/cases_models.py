@@ -113,6 +113,17 @@ def with_index(index: bytes) -> bytes:
     return out.getvalue()
 
 
+def damaged_member() -> bytes:
+    """torch.save's archive with the local headers after the first one damaged."""
+    data = bytearray(torch_bytes(right_shapes()))
+    first = data.index(b"PK\x03\x04")
+    at = data.find(b"PK\x03\x04", first + 4)
+    while at != -1:
+        data[at + 3] = 0x05
+        at = data.find(b"PK\x03\x04", at + 4)
+    return bytes(data)
+
+
 HUGE_INDEX = b"\x80\x02]q\x00(" + b"K\x01" * 2_100_000 + b"e."  # a list of 2.1 million small ints
 # {((((...)))): 1}, the key nesting a million tuples: hashing it overflowed the grader's C stack
 DEEP_KEY = b"\x80\x02}" + b")" + b"\x85" * 1_000_000 + b"K\x01s."
@@ -169,6 +180,7 @@ ROWS: list[ModelRow] = [
      "not the architecture"),
     ("the right shape through stride 0", "model.pt", lambda s, f: expanded((785, 64)), ("incorrect", "error"), ""),
     ("TorchScript", "model.pt", lambda s, f: torchscript(), "error", "TorchScript"),
+    ("damaged zip members", "model.pt", lambda s, f: damaged_member(), "error", "damaged zip"),
     ("torch.save archive deflated into a bomb", "model.pt",
      lambda s, f: recompressed(torch_bytes(right_shapes()), padding=40 << 20), "error", "compressed zip"),
     ("an index of 2.1 million ints", "model.pt", lambda s, f: with_index(HUGE_INDEX), "error", "too large"),

@@ -51,6 +51,7 @@ NUMBERS: list[Row] = [  # csc420-a2 q4_lenet_params (the anchor moves to q6a_tan
     ("ten thousand digits as text", "1" * 10_000, "invalid", "characters long"),
     ("null byte", "61706\x00", "invalid", "not a number"),
     ("markup", "<script>alert(1)</script>", "invalid", "not a number"),
+    ("a superscript digit", "¹", "invalid", "not a number"),
 ]
 
 INTERVALS: list[Row] = [  # csc420-a2 q6a_tanh_range
@@ -77,6 +78,8 @@ SCALAR_FORMULAS: list[Row] = [  # csc420-a2 q6b_tanh_grad: the symbolic issue's 
     *((f"broken LaTeX: {n}", text, REFUSED, "your answer") for n, text in BROKEN_LATEX),
     ("a list", ["4*sigmoid(2*x)"], "invalid", "your answer"),
     ("a number", 4, "incorrect", ""),
+    ("a superscript digit", "tanh¹(x)", "invalid", "cannot read"),
+    ("a matrix product", "x @ x", "invalid", "matrix product"),
 ]
 
 OUTPUT_FORMULAS: list[Row] = [  # csc420-a2 q5_sigmoid_grad_from_output
@@ -91,6 +94,8 @@ CSC420_MATRIX: list[Row] = [  # csc420-a2 q1_effective_weight over W1, b1, W2, b
     ("power bomb", "(W2 @ W1) ** 9**9", REFUSED, "your answer"),
     ("shape mismatch", "W1 @ W2 @ W1 @ W2", REFUSED, "your answer"),
     ("a nested list", [[1, 2, 3]] * 2, "invalid", "your answer"),
+    ("products of numbers", "(2)(3)·4", "incorrect", "should be"),
+    ("a matrix product of numbers", "2 @ 3", "incorrect", "@ with a number"),
 ]
 
 CSC411_MATRIX: list[Row] = [  # csc411-a1 p3a_softmax_grad: the symbolic issue's matrix table
