@@ -137,7 +137,7 @@ opcode_soup = st.lists(st.tuples(st.sampled_from(OPCODES), st.sampled_from([1, 1
 @fuzz
 @given(st.one_of(mutated(INDEX), mutated(pickle.dumps({"w": [1.0, 2, "x", None], "t": (1, 2)}, protocol=2)),
                  st.binary(max_size=256).map(lambda b: b"\x80\x02" + b), opcode_soup))
-@example(b"\x80\x02}" + b")" + b"\x85" * 1_000_000 + b"K\x01s.")  # found: hashing this key crashed Python
+@example(b"\x80\x02}" + b")" + b"\x85" * 200_000 + b"K\x01s.")  # found: hashing such a key crashed Python
 @example(b"\x80\x02}(}\x85K\x01u.")  # found: an unhashable key ({},) raised TypeError
 def test_the_pickle_scanner_reads_or_refuses_any_bytes(data: bytes) -> None:
     try:
