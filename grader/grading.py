@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.checkers.base import MISSING, GradingContext, QuestionBase, Verdict
+from grader.checkers.base import MISSING, GradingContext, QuestionBase, Verdict, shorten
 from grader.report import QuestionResult, Report, Status
 from grader.rubric import LoadedRubric
 from grader.submission import Submission, open_submission
@@ -29,7 +29,7 @@ def grade_submission(
     known = {q.id for q in rubric.questions}
     unknown = sorted(set(sub.answers) - known)
     if unknown:
-        warnings.append("answers for questions this assignment does not have: " + ", ".join(unknown))
+        warnings.append("answers for questions this assignment does not have: " + _listing(unknown))
     return Report.from_results(
         results,
         assignment=rubric.assignment,
@@ -42,6 +42,12 @@ def grade_submission(
         randomised=any(getattr(q, "randomise", None) is not None for q in rubric.questions),
         warnings=warnings,
     )
+
+
+def _listing(names: list[str], limit: int = 20) -> str:
+    """Names a student chose, bounded for the report (an answers file may hold thousands)."""
+    shown = ", ".join(shorten(name, 60) for name in names[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
 
 
 def _prepare_kinds(questions: list[Any], answers: dict[str, Any], ctx: GradingContext) -> None:

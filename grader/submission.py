@@ -33,6 +33,7 @@ MAX_ANSWERS_BYTES = 2 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2_000
 MAX_ZIP_BYTES = 512 * 1024 * 1024
 MAX_ZIP_RATIO = 200
+MAX_NESTING = 32  # lists and mappings inside each other; answers need a handful
 STUDENT_KEY = "student_id"
 
 
@@ -135,10 +136,27 @@ def read_answers_text(text: str, suffix: str) -> dict[str, Any]:
         raise SubmissionError(f"your answers file cannot be read: {err}") from None
     if data is None:
         return {}
+    if _nesting(data) > MAX_NESTING:
+        # checkers, reports and the batch's memo walk answers recursively: refuse what would
+        # exhaust Python's stack there (JSON parses a thousand levels)
+        raise SubmissionError("your answers file is nested too deeply to read")
     if not isinstance(data, dict):
         raise SubmissionError(
             "your answers file should map question ids to answers, like `q4_lenet_params: 61706`")
     return {str(k): v for k, v in data.items()}
+
+
+def _nesting(data: Any) -> int:
+    """How many lists and mappings deep `data` goes (without recursion)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_NESTING:
+                stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def _parse(text: str, suffix: str) -> Any:

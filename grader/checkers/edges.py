@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from grader.checkers.base import ComparedQuestion, Verdict
+from grader.checkers.base import ComparedQuestion, Verdict, shorten
 from grader.parsing.errors import AnswerParseError
 from grader.report import Status
 
@@ -17,6 +17,7 @@ Edges = frozenset[Edge]
 _ARROW = re.compile(r"\s*(?:-+>|→|⟶|=>|\\to|\\rightarrow)\s*")
 _SEPARATORS = re.compile(r"[,;\n]+")
 MAX_EDGES = 500
+MAX_EDGE_TEXT = 200  # the arrow pattern backtracks quadratically on long runs of spaces
 
 
 class EdgeListQuestion(ComparedQuestion[Edges]):
@@ -39,13 +40,17 @@ class EdgeListQuestion(ComparedQuestion[Edges]):
 
     def _edge(self, text: Any) -> Edge:
         if not isinstance(text, str):
-            raise AnswerParseError(f"your answer has an edge {text!r} that is not text like \"x -> z\"")
+            raise AnswerParseError(f"your answer has an edge {shorten(text, 60)} that is not text like \"x -> z\"")
+        if len(text) > MAX_EDGE_TEXT:
+            raise AnswerParseError(f"your answer has an edge of {len(text):,} characters; write edges like \"x -> z\"")
         ends = _ARROW.split(text.strip())
         if len(ends) != 2 or not all(ends):
             raise AnswerParseError(f"your answer has {text.strip()!r}, which is not an edge like \"x -> z\"")
         return self._node(ends[0]), self._node(ends[1])
 
     def parse(self, raw: Any) -> Edges:
+        if isinstance(raw, str) and len(raw) > MAX_EDGES * MAX_EDGE_TEXT:
+            raise AnswerParseError(f"your answer is {len(raw):,} characters long; list the edges like [\"x -> z\"]")
         items = raw if isinstance(raw, list) else _SEPARATORS.split(raw) if isinstance(raw, str) else None
         if items is None:
             raise AnswerParseError("your answer is not a list of edges like [\"x -> z\", \"z -> h\"]")

@@ -19,6 +19,7 @@ End = Fraction | float  # float only for ±inf
 
 _BRACKETS = re.compile(r"^([(\[\]])\s*(.+?)\s*[,;]\s*(.+?)\s*([)\]\[])$")
 _INEQUALITY = re.compile(r"^(.+?)\s*(<=|≤|<)\s*[A-Za-z_]\w*\s*(<=|≤|<)\s*(.+)$")
+MAX_TEXT = 200  # the patterns below backtrack quadratically on long text
 _INFINITY = {"inf", "infinity", "∞", "\\infty", "oo", "+inf", "+∞", "+\\infty", "+infinity"}
 
 
@@ -48,6 +49,9 @@ class IntervalQuestion(ComparedQuestion[IntervalValue]):
     def parse(self, raw: Any) -> IntervalValue:
         if not isinstance(raw, str):
             raise AnswerParseError("your answer is not an interval: write it like (-1, 1) or [0, inf)")
+        if len(raw) > MAX_TEXT:
+            raise AnswerParseError(f"your answer is {len(raw):,} characters long; write just the interval, "
+                                   "like (-1, 1) or [0, inf)")
         text = raw.strip().strip("$").replace("\\left", "").replace("\\right", "").strip()
         if (m := _BRACKETS.match(text)) is not None:
             low, high = _end(m.group(2)), _end(m.group(3))

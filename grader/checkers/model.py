@@ -226,12 +226,13 @@ class ModelQuestion(QuestionBase):
         return Verdict(Status.INCORRECT, 0.0, feedback, answer=_describe_file(filename, model),
                        expected=self.architecture.describe(),
                        mistake="wrong_architecture",
-                       details={"problems": match.problems, "found_params": match.found_params,
+                       details={"problems": _first(match.problems),
+                                "found_params": match.found_params,
                                 "expected_params": match.expected_params,
                                 "expected_tensors": [f"{t.name or t.key} {shape_text(t.shape)}"
                                                      for t in self.architecture.expected_tensors()],
-                                "found_tensors": [f"{t.name} {shape_text(t.shape)}"
-                                                  for t in model.tensors.values()]})
+                                "found_tensors": _first([f"{t.name} {shape_text(t.shape)}"
+                                                         for t in model.tensors.values()])})
 
     def judge(self, prepared: _Prepared, outcome: EvalOutcome) -> Verdict:
         answer = _describe_file(prepared.filename, prepared.model)
@@ -322,6 +323,11 @@ def _resolve(raw: Any, ctx: GradingContext) -> Path:
         raise AnswerParseError("this question needs a file, so submit a folder or a zip")
     holder = Submission(id="", source=ctx.submission_root, root=ctx.submission_root)
     return holder.resolve_file(raw)
+
+
+def _first(items: list[str], limit: int = 50) -> list[str]:
+    """A list for the report, bounded: a file may hold thousands of tensors."""
+    return items if len(items) <= limit else [*items[:limit], f"… and {len(items) - limit:,} more"]
 
 
 def _describe_file(filename: str, model: ModelFile) -> str:

@@ -178,7 +178,7 @@ def read_network(
             problems.append(str(err))
     if problems:
         raise AnswerParseError(
-            "your answer cannot be read: " + "; ".join(problems) + f" (give {layout})"
+            "your answer cannot be read: " + _first_problems(problems) + f" (give {layout})"
         )
     return ThresholdNetwork(
         values["hidden_weights"],
@@ -187,6 +187,12 @@ def read_network(
         values["output_bias"],
         threshold,
     )
+
+
+def _first_problems(problems: list[str], limit: int = 8) -> str:
+    """An answer may hold thousands of unknown names: the feedback lists the first few."""
+    more = len(problems) - limit
+    return "; ".join(problems[:limit]) + (f"; and {more:,} more problems" if more > 0 else "")
 
 
 def _shapes(inputs: int, hidden: int) -> dict[Role, Shape]:

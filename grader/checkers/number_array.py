@@ -14,6 +14,7 @@ from grader.parsing.errors import AnswerParseError
 from grader.tolerance import Exact, Tolerance
 
 MAX_ENTRIES = 100_000
+MAX_TEXT = 1_000  # an array written as text ("785 x 64"); the patterns backtrack on long text
 _FLAT_TEXT = re.compile(r"^[\[(]?\s*(.+?)\s*[\])]?$")
 _SEPARATOR = re.compile(r"\s*(?:,|×|\\times|\bx\b|\*)\s*")
 
@@ -41,6 +42,9 @@ def _plain(value: Fraction) -> int | float:
 
 def read_array(raw: Any) -> ArrayValue:
     if isinstance(raw, str):
+        if len(raw) > MAX_TEXT:
+            raise AnswerParseError(f"your answer is {len(raw):,} characters of text; write the array as a "
+                                   "list, like [785, 64]")
         match = _FLAT_TEXT.match(raw.strip())
         parts = _SEPARATOR.split(match.group(1)) if match else []
         raw = [p for p in parts if p]
@@ -57,6 +61,8 @@ def read_array(raw: Any) -> ArrayValue:
 def _walk(node: Any, depth: int, shape: list[int], entries: list[Fraction]) -> None:
     if isinstance(node, list):
         if depth == len(shape):
+            if entries:  # a number came first at this depth: [785, [64]]
+                raise AnswerParseError("your answer mixes numbers and lists at the same level")
             shape.append(len(node))
         elif shape[depth] != len(node):
             raise AnswerParseError("your answer's rows have different lengths")

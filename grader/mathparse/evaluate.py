@@ -226,6 +226,8 @@ def _constant_pass(node: Node, limits: Limits) -> float | None:
         raise AnswerParseError("your answer divides by zero")
     if any(p is None for p in parts) or isinstance(node, Transpose):
         return None
+    if isinstance(node, Bin) and node.op == "@":  # numbers have no matrix product: shapes say so
+        return None
     with np.errstate(all="ignore"):
         value = float(_apply(node, [float(p) for p in parts if p is not None]))
     if math.isnan(value):
@@ -247,4 +249,5 @@ def _apply(node: Node, values: list[float]) -> float:
     if isinstance(node, Call):
         return float(FLOAT_FUNCTIONS[node.func](args[0])[0])
     assert isinstance(node, Bin)
-    return float(_FLOAT_OPS[node.op](args[0], args[1])[0])
+    op = "*" if node.op == "dot" else node.op  # `2·3`, `(2)(3)`: between numbers, a product
+    return float(_FLOAT_OPS[op](args[0], args[1])[0])

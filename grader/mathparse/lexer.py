@@ -145,7 +145,8 @@ def tokenize(text: str, limits: Limits) -> list[Token]:
         if ch.isspace():
             i += 1
             continue
-        if ch.isdigit() or (ch == "." and i + 1 < len(text) and text[i + 1].isdigit()):
+        # isdecimal, as _NUMBER's \d: isdigit would also take superscripts such as ¹
+        if ch.isdecimal() or (ch == "." and i + 1 < len(text) and text[i + 1].isdecimal()):
             match = _NUMBER.match(text, i)
             assert match is not None
             tokens.append(Token("NUM", match.group(), i))

@@ -134,6 +134,10 @@ class _Parser:
             if token.kind == "OP" and token.text in _PRODUCT_OPS:
                 self.advance()
                 op = _PRODUCT_OPS[token.text]
+                if op == "@" and not self.matrix:  # no scalar evaluator knows it
+                    raise AnswerParseError(
+                        f"your answer uses @ (a matrix product) at character {token.pos + 1}; "
+                        "this question takes a formula of scalars: write * to multiply")
                 if token.text == "·" and self.matrix:
                     op = "dot"
                 node = self.made(Bin(op, node, self.factor()))

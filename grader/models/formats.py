@@ -33,6 +33,9 @@ CONTAINER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_PICKLE_BYTES = 32 * 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
+MAX_TENSORS = 10_000  # every tensor is listed in the report when the architecture does not match
+MAX_RANK = 16
+MAX_NAME = 300
 
 SAFETENSORS_DTYPES = {
     "F32": "float32", "F64": "float64", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
@@ -72,12 +75,27 @@ def inspect_model_file(path: Path, data: bytes) -> ModelFile:
                            f"{', '.join(ACCEPTED_SUFFIXES)} file; {HOW_TO_SAVE}")
     kind = sniff(data)
     if kind == "safetensors":
-        tensors = read_safetensors_header(data)
-        return ModelFile("safetensors", tensors, size=len(data))
-    if kind == "zip":
-        return read_torch_zip(path, data)
-    raise ModelRefused(f"your file {path.name} is {DESCRIPTIONS[kind]}, which the grader does "
-                       f"not open; {HOW_TO_SAVE}")
+        model = ModelFile("safetensors", read_safetensors_header(data), size=len(data))
+    elif kind == "zip":
+        model = read_torch_zip(path, data)
+    else:
+        raise ModelRefused(f"your file {path.name} is {DESCRIPTIONS[kind]}, which the grader does "
+                           f"not open; {HOW_TO_SAVE}")
+    _refuse_absurd(path, model.tensors)
+    return model
+
+
+def _refuse_absurd(path: Path, tensors: dict[str, TensorInfo]) -> None:
+    """Bounds no real state_dict reaches, so that reports listing the tensors stay small."""
+    if len(tensors) > MAX_TENSORS:
+        raise ModelRefused(f"your file {path.name} holds {len(tensors):,} tensors; at most "
+                           f"{MAX_TENSORS:,} are read; {HOW_TO_SAVE}")
+    for name, info in tensors.items():
+        if len(name) > MAX_NAME or len(info.shape) > MAX_RANK:
+            what = f"a name of {len(name):,} characters" if len(name) > MAX_NAME else \
+                f"{len(info.shape)} dimensions"
+            raise ModelRefused(f"your file {path.name} holds a tensor with {what}; a layer's "
+                               f"weights have at most {MAX_RANK} dimensions and a short name; {HOW_TO_SAVE}")
 
 
 DESCRIPTIONS = {
@@ -118,6 +136,8 @@ def read_safetensors_header(data: bytes) -> dict[str, TensorInfo]:
         header = json.loads(data[8:8 + size])
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _damaged("its header is not JSON") from None
+    except RecursionError:
+        raise _damaged("its header is nested too deeply") from None
     if not isinstance(header, dict):
         raise _damaged("its header is not a mapping")
     tensors: dict[str, TensorInfo] = {}
@@ -175,14 +195,14 @@ def read_torch_zip(path: Path, data: bytes) -> ModelFile:
         raise ModelRefused(f"your file {path.name} is a zip archive but not one written by "
                            f"torch.save; {HOW_TO_SAVE}")
     prefix = pickles[0][: -len("data.pkl")]
-    _check_byteorder(archive, prefix, names)
+    _check_byteorder(path, archive, prefix, names)
     info = archive.getinfo(pickles[0])
     if info.file_size > MAX_PICKLE_BYTES:
         raise ModelRefused(f"your file {path.name} has an index too large for a state_dict")
     sizes = {i.filename[len(prefix) + len("data/"):]: i.file_size for i in infos
              if i.filename.startswith(prefix + "data/")}
     try:
-        obj = scan_pickle(archive.read(info), storage_loader(sizes.get))
+        obj = scan_pickle(_read_member(path, archive, info), storage_loader(sizes.get))
     except PickleRefused as err:
         raise ModelRefused(_refusal_text(path, err)) from None
     return _state_dict_of(path, obj, len(data))
@@ -201,8 +221,17 @@ def _refuse_other_archives(path: Path, names: list[str]) -> None:
         raise ModelRefused(f"your file {path.name} is a NumPy .npz archive; {HOW_TO_SAVE}")
 
 
-def _check_byteorder(archive: zipfile.ZipFile, prefix: str, names: list[str]) -> None:
-    if prefix + "byteorder" in names and archive.read(prefix + "byteorder").strip() != b"little":
+def _read_member(path: Path, archive: zipfile.ZipFile, member: str | zipfile.ZipInfo) -> bytes:
+    """A member's bytes; a damaged archive (bad offsets, names, sizes) is a refusal."""
+    try:
+        return archive.read(member)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        # RuntimeError: an encrypted member; ValueError covers bad seeks and undecodable names
+        raise ModelRefused(f"your file {path.name} is a damaged zip archive; {HOW_TO_SAVE}") from None
+
+
+def _check_byteorder(path: Path, archive: zipfile.ZipFile, prefix: str, names: list[str]) -> None:
+    if prefix + "byteorder" in names and _read_member(path, archive, prefix + "byteorder").strip() != b"little":
         raise ModelRefused("your file was saved on a big-endian machine; save it again on a "
                            "usual (little-endian) computer")
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_OPCODES = 2_000_000
+MAX_TUPLE_DEPTH = 64  # hashing tuples nested a million deep overflows the C stack (a crash)
 MAX_MEMO = 1_000_000
 
 STORAGE_DTYPES = {
@@ -141,6 +142,15 @@ class _Machine:
         self.stack: list[Any] = []
         self.memo: dict[int, Any] = {}
         self.persistent_load = persistent_load
+        self.tuple_depth: dict[int, int] = {}  # id of a tuple built here -> how deep it nests
+
+    def push_tuple(self, items: list[Any]) -> None:
+        depth = 1 + max((self.tuple_depth.get(id(i), 1) for i in items if isinstance(i, tuple)), default=0)
+        if depth > MAX_TUPLE_DEPTH:
+            raise PickleRefused("the pickle nests tuples too deeply")
+        built = tuple(items)
+        self.tuple_depth[id(built)] = depth
+        self.stack.append(built)
 
     def pop_mark(self) -> list[Any]:
         for index in range(len(self.stack) - 1, -1, -1):
@@ -187,14 +197,13 @@ def _push_arg(m: _Machine, arg: Any) -> bool:
 
 def _tuple_n(n: int) -> Callable[[_Machine, Any], bool]:
     def run(m: _Machine, _arg: Any) -> bool:
-        items = [m.pop() for _ in range(n)][::-1]
-        m.stack.append(tuple(items))
+        m.push_tuple([m.pop() for _ in range(n)][::-1])
         return False
     return run
 
 
 def _op_tuple(m: _Machine, _arg: Any) -> bool:
-    m.stack.append(tuple(m.pop_mark()))
+    m.push_tuple(m.pop_mark())
     return False
 
 
@@ -208,7 +217,10 @@ def _pairs_into(target: Any, items: list[Any]) -> dict[Any, Any]:
     for key, value in zip(items[::2], items[1::2], strict=True):
         if not isinstance(key, str | int | float | bool | tuple) and key is not None:
             raise PickleRefused("a dict key is not plain data")
-        target[key] = value
+        try:
+            target[key] = value
+        except TypeError:  # a tuple holding a list or a dict
+            raise PickleRefused("a dict key is not plain data") from None
     return target
 
 
@@ -343,12 +355,16 @@ def scan_pickle(data: bytes, persistent_load: Callable[[Any], StorageRef]) -> An
     Globals are checked first over the whole pickle, so a refused class is named even when an
     earlier opcode would also fail.
     """
+    ops = []
     try:
-        ops = list(pickletools.genops(data))
+        for item in pickletools.genops(data):  # counted as read: a list of every opcode of a
+            ops.append(item)  # 32 MB pickle would take gigabytes
+            if len(ops) > MAX_OPCODES:
+                raise PickleRefused("the pickle is too large")
+    except PickleRefused:
+        raise
     except Exception as err:  # genops raises ValueError and friends on malformed input
         raise PickleRefused(f"it is not a readable pickle ({err})") from None
-    if len(ops) > MAX_OPCODES:
-        raise PickleRefused("the pickle is too large")
     for op, arg, _pos in ops:
         if op.name == "GLOBAL":
             module, _, name = str(arg).partition(" ")

@@ -293,6 +293,7 @@ def _judge(result: SandboxResult, timed_out: bool, limits: Limits) -> None:
     code = result.returncode
     if result.layer != "process" and code is not None and 128 < code <= 128 + 64:
         code = 128 - code  # bwrap and unshare report a child killed by signal s as 128 + s
+        result.returncode = code  # as on the process layer: callers see the signal, not 128 + s
     if timed_out:
         result.status, result.reason = (
             "timeout",

@@ -15,6 +15,7 @@ wall-clock limit, capped output, and (as root) a uid of its own per run.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import site
@@ -88,8 +89,25 @@ def bwrap_prefix(work: Path) -> list[str]:
     cmd += _traversable_parents([*read_only, work])
     for folder_path in read_only:
         cmd += ["--ro-bind", str(folder_path), str(folder_path)]
+    for hidden in reference_copies(read_only):  # an empty folder over it
+        cmd += ["--tmpfs", str(hidden)]
     cmd += ["--bind", str(work), str(work), "--chdir", str(work), "--hostname", "sandbox", "--"]
     return cmd
+
+
+def reference_copies(bound: list[Path]) -> list[Path]:
+    """The grader's `reference` package wherever a bound folder holds it: installed from a wheel
+    (`pip install`, Gradescope's setup.sh) it sits in site-packages, and student code importing
+    it would return the reference's own answers."""
+    found = [Path(p) / "reference" for p in site.getsitepackages()]
+    try:
+        spec = importlib.util.find_spec("reference")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        found.append(Path(spec.origin).resolve().parent)
+    return sorted({path for path in found
+                   if (path / "code_refs.py").is_file() and any(b == path or b in path.parents for b in bound)})
 
 
 def _traversable_parents(paths: list[Path]) -> list[str]:
