@@ -53,6 +53,12 @@ if ! PYTHON="$(pick_python)"; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv
   PYTHON=python3.11
 fi
+# The strongest sandbox layer for student code (bubblewrap); without it the grader falls back to
+# namespaces or a plain limited process, and each report says which layer it used.
+if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) ||
+    echo "setup.sh: bubblewrap is not available; student code runs under a fallback layer"
+fi
 "$PYTHON" -m venv "$AUTOGRADER/venv"
 VENV_PYTHON="$AUTOGRADER/venv/bin/python"
 "$VENV_PYTHON" -m pip install -q --upgrade pip

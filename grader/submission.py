@@ -165,7 +165,7 @@ def _parse(text: str, suffix: str) -> Any:
                           object_pairs_hook=_no_duplicates)
     if suffix == ".toml":
         return tomllib.loads(text, parse_float=Decimal)
-    return yaml.load(text, Loader=AnswerLoader)
+    return yaml.load(text, Loader=AnswerLoader)  # safe: AnswerLoader is a restricted SafeLoader
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

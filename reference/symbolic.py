@@ -49,7 +49,7 @@ def _sympy_sigma() -> Any:
 
     class sigma(sympy.Function):  # type: ignore[misc]  # the printed name
         @classmethod
-        def eval(cls, arg: Any) -> Any:
+        def eval(cls, arg: Any) -> Any:  # safe: sympy's evaluation hook, not Python's eval
             return None
 
         def fdiff(self, argindex: int = 1) -> Any:

@@ -203,7 +203,7 @@ def read_gradescope_metadata(path: Path) -> dict[str, list[dict[str, str]]]:
     """Folder name -> its submitters (name, sid, email), from the export's metadata file."""
     if path.stat().st_size > MAX_METADATA_BYTES:
         raise ValueError(f"{path} is larger than {MAX_METADATA_BYTES:,} bytes")
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MetadataLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MetadataLoader)  # safe: a SafeLoader
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of submission folders")
     result = {}
