@@ -151,13 +151,10 @@ def _confirm_difference(
         gv, ev = float(g.values[index]), float(e.values[index])
         relative = abs(gv - ev) / max(abs(gv), abs(ev), 1e-300)
         if g.clean[index] and e.clean[index]:
-            try:
-                hg, he = (
-                    eval_mp(got, point, space.definitions),
-                    eval_mp(expected, point, space.definitions),
-                )
-            except (Undefined, ValueError, ZeroDivisionError):
+            pair = _high_precision_pair(got, expected, point, space)
+            if pair is None:
                 continue
+            hg, he = pair
             scale = max(float(g.scale[index]), float(e.scale[index]), 1.0)
             if abs(hg - he) <= HP_TOL * scale + RTOL * 1e-12 * abs(he):
                 continue  # a float artefact: the formulas agree here
@@ -168,6 +165,14 @@ def _confirm_difference(
             "different", "numeric", "the values differ", point=point, got=gv, relative_gap=relative
         )
     return None
+
+
+def _high_precision_pair(got: Node, expected: Node, point: Any, space: ProbeSpace) -> tuple[Any, Any] | None:
+    """Both formulas at 50 digits at one point, or None where either is undefined there."""
+    try:
+        return eval_mp(got, point, space.definitions), eval_mp(expected, point, space.definitions)
+    except (Undefined, ValueError, ZeroDivisionError):
+        return None
 
 
 def _high_precision_agreement(
@@ -188,13 +193,10 @@ def _high_precision_agreement(
     checked = 0
     for index in picks:
         point = _base_point(env, int(index), space)
-        try:
-            hg, he = (
-                eval_mp(got, point, space.definitions),
-                eval_mp(expected, point, space.definitions),
-            )
-        except (Undefined, ValueError, ZeroDivisionError):
+        pair = _high_precision_pair(got, expected, point, space)
+        if pair is None:
             continue
+        hg, he = pair
         checked += 1
         scale = max(float(g.scale[index]), float(e.scale[index]), 1.0)
         if abs(hg - he) > HP_TOL * scale:
