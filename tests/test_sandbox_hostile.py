@@ -26,6 +26,7 @@ import pytest
 
 from grader.sandbox import Limits, SandboxResult, run_python
 from grader.sandbox.layers import LAYERS, available, running_as_root
+from tests.processes import lingering
 
 ROOT = running_as_root()
 LIMITS = Limits(wall_seconds=4, cpu_seconds=2, memory_mb=1024, processes=8, output_kb=16)
@@ -177,16 +178,6 @@ def call_student(
     return result, value
 
 
-def _lingering(mark: str) -> list[int]:
-    """Processes whose command line holds `mark` (the lingering `sleep`'s unique argument)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if mark.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 @pytest.fixture
@@ -220,7 +211,7 @@ def scene(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     }
     listener.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
-    for pid in _lingering(mark):  # never leave anything behind, whatever the layer did
+    for pid in lingering(mark):  # never leave anything behind, whatever the layer did
         os.kill(pid, 9)
 
 
@@ -273,7 +264,7 @@ def _got_through(name: str, result: SandboxResult, value: float | None, scene: d
             return value == 1
     if name == "background process outlives the call":
         time.sleep(0.3)
-        return bool(_lingering(scene["mark"]))
+        return bool(lingering(scene["mark"]))
     return value == 1
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from grader.report import Report
 from tests.hostile.cases_code import ATTACK_LIST, contained
-from tests.hostile.conftest import Corpus, lingering
+from tests.hostile.conftest import Corpus
 from tests.hostile.corpus import CSC411_ZOE, Case, Expect
+from tests.processes import lingering
 from tests.test_symbolic_hostile import MARKER as SYMBOLIC_MARKER
 
 MAX_REPORT_BYTES = 64 * 1024  # a hostile answer never makes a report large

@@ -19,6 +19,7 @@ import pytest
 
 from grader.sandbox.layers import choose_layer
 from tests.hostile.corpus import ASSIGNMENTS, REPO, SECRET_ENV, SECRET_VALUE, Case, Scene, build_corpus
+from tests.processes import lingering
 
 
 @dataclass
@@ -29,16 +30,6 @@ class Corpus:
     listener: socket.socket
 
 
-def lingering(mark: str) -> list[int]:
-    """Processes whose command line holds `mark` (what a background payload would leave)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if mark.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 # Seconds for one assignment's batch, from the command's start to its exit, on 2 cores shared with
