@@ -12,6 +12,7 @@ import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,16 @@ def installed_reference(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(base, ignore_errors=True)
 
 
+def _call_in_fresh_folder(source: str, layer: str) -> tuple[Any, float | None]:
+    """The student's function called under `layer` from a world-readable folder of its own."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-student-"))
+    folder.chmod(0o755)
+    try:
+        return call_student(source, folder / "s", layer)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_an_installed_reference_package_is_hidden_under_bwrap(installed_reference: Path, tmp_path: Path) -> None:
     if not available("bwrap").available:
         pytest.skip("bubblewrap is not available here")
@@ -48,12 +59,7 @@ def test_an_installed_reference_package_is_hidden_under_bwrap(installed_referenc
                 return -1.0 if os.path.isdir({str(installed_reference)!r}) else -2.0
             return ANSWER
         """)
-    folder = Path(tempfile.mkdtemp(prefix="grader-student-"))
-    folder.chmod(0o755)
-    try:
-        result, value = call_student(source, folder / "s", "bwrap")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    result, value = _call_in_fresh_folder(source, "bwrap")
     assert result.status == "ok", result.reason
     assert value == -1.0  # site-packages is there (numpy needs it), its `reference` is empty
 
@@ -66,10 +72,5 @@ def test_the_fallback_layers_cannot_hide_it(installed_reference: Path) -> None:
             from reference.code_refs import ANSWER
             return ANSWER
         """)
-    folder = Path(tempfile.mkdtemp(prefix="grader-student-"))
-    folder.chmod(0o755)
-    try:
-        result, value = call_student(source, folder / "s", "process")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    result, value = _call_in_fresh_folder(source, "process")
     assert result.status == "ok" and value == 42.0  # documented in SECURITY.md: use bubblewrap
