@@ -10,12 +10,14 @@ Three layouts, possibly mixed in one root:
   submission, the metadata naming the submitters.
 
 Every submission gets a stable key (its path, or the LMS's user id) and the sha256 of its files as
-found, which is what decides whether a report is still up to date.
+found, which is what decides whether a report is still up to date. A name whose bytes are not
+UTF-8 is carried as escaped text (`a0-14-\\xff.yaml`) in keys, ids and messages.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import stat
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from grader.names import escaped
 from grader.report import SubmissionSource
 from grader.submission import ANSWER_NAMES, ANSWER_SUFFIXES, tree_sha256
 
@@ -104,7 +107,7 @@ def _kind(path: Path) -> str:
 def _classify(
     entry: Path, root: Path, canvas: dict[str, list[tuple[re.Match[str], Path]]], found: Discovery
 ) -> None:
-    name = entry.name
+    name = escaped(entry.name)
     if name.startswith(".") or name in _SKIPPED_NAMES:
         return
     kind = _kind(entry)
@@ -123,10 +126,10 @@ def _classify(
 
 
 def _plain(entry: Path, root: Path, digest: str) -> Discovered:
-    key = entry.relative_to(root).as_posix()
-    default_id = entry.name if entry.is_dir() else entry.stem
+    key = escaped(entry.relative_to(root).as_posix())
+    default_id = escaped(entry.name if entry.is_dir() else entry.stem)
     return Discovered(key=key, default_id=default_id, path=entry,
-                      source=SubmissionSource(path=key, sha256=digest))
+                      source=SubmissionSource(path=key, default_id=default_id, sha256=digest))
 
 
 def file_sha256(path: Path) -> str:
@@ -148,13 +151,13 @@ def _canvas_groups(canvas: dict[str, list[tuple[re.Match[str], Path]]]) -> list[
         staged = tuple(StagedFile(path, restored) for (_, path), restored in zip(files, names, strict=True))
         digest = hashlib.sha256()
         for item in sorted(staged, key=lambda s: s.name):
-            digest.update(f"{item.name}\0{file_sha256(item.source)}\0".encode())
+            digest.update(os.fsencode(item.name) + b"\0" + file_sha256(item.source).encode() + b"\0")
+        default_id = escaped(f"{first.group('name')}_{user}")
         source = SubmissionSource(
-            path=f"canvas:{user}", sha256="canvas:" + digest.hexdigest(), layout="canvas",
-            lms_user_id=user, lms_submission_id=first.group("submission"),
-            name=first.group("name"), late=any(m.group("late") for m, _ in files),
+            path=f"canvas:{user}", default_id=default_id, sha256="canvas:" + digest.hexdigest(),
+            layout="canvas", lms_user_id=user, lms_submission_id=first.group("submission"),
+            name=escaped(first.group("name")), late=any(m.group("late") for m, _ in files),
         )
-        default_id = f"{first.group('name')}_{user}"
         lone = staged[0].source if len(staged) == 1 else None
         graded_as_is = lone is not None and lone.suffix.lower() in (".zip", *ANSWER_SUFFIXES)
         items.append(Discovered(
@@ -234,16 +237,17 @@ def _gradescope(root: Path, metadata: Path, entries: list[Path], found: Discover
             continue
         found.items.append(_gradescope_item(entry, people))
     for folder in sorted(set(records) - {e.name for e in entries}):
-        found.ignored.append(f"{folder}: named in {GRADESCOPE_METADATA} but has no folder")
+        found.ignored.append(f"{escaped(folder)}: named in {GRADESCOPE_METADATA} but has no folder")
     return rest
 
 
 def _gradescope_item(folder: Path, people: list[dict[str, str]]) -> Discovered:
     first = people[0] if people else {}
+    name = escaped(folder.name)
+    default_id = first.get("sid") or (first.get("email") or "").split("@")[0] or name
     source = SubmissionSource(
-        path=f"gradescope:{folder.name}", sha256=tree_sha256(folder), layout="gradescope",
-        lms_submission_id=folder.name.removeprefix("submission_"),
+        path=f"gradescope:{name}", default_id=default_id, sha256=tree_sha256(folder), layout="gradescope",
+        lms_submission_id=name.removeprefix("submission_"),
         name=first.get("name"), email=first.get("email"), sid=first.get("sid"),
     )
-    default_id = first.get("sid") or (first.get("email") or "").split("@")[0] or folder.name
     return Discovered(key=source.path, default_id=default_id, source=source, path=folder)

@@ -9,16 +9,17 @@ OUTDIR/
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
 from grader import __version__
+from grader.identity import DUPLICATE, Standing, duplicate_warning, report_stem, standings_of
 from grader.report import Report
 
 REPORTS_DIR = "reports"
@@ -137,18 +138,44 @@ class ReportIndex:
         )
 
     def write(self, key: str, report: Report) -> Path:
-        """Write a submission's report under its id; another submission's id gets a suffix."""
-        name = safe_name(report.submission)
-        if self.owner.get(name, key) != key:
-            name = f"{name}--{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-            report.warnings.append(
-                f"another submission also has the id {report.submission!r}: this report is {name}.json")
-        path = self.folder / f"{name}.json"
-        atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
+        """Write a submission's report, then settle who owns which id (`grader.identity`): a
+        report may move to another name when a later one changes the picture."""
         previous = self.by_key.get(key)
-        if previous is not None and previous[0] != path:
-            previous[0].unlink(missing_ok=True)
-            self.owner.pop(previous[0].stem, None)
-        self.by_key[key] = (path, report)
-        self.owner[name] = key
-        return path
+        self.by_key[key] = (previous[0] if previous else self.folder / f".{safe_name(key)}.new", report)
+        self.settle(changed={key})
+        return self.by_key[key][0]
+
+    def settle(self, changed: Collection[str] = ()) -> None:
+        """Give every report the name and duplicate warning its standing says, rewriting only the
+        reports whose name or warnings change (and those in `changed`). Depends only on the set
+        of reports, never on the order they were graded in."""
+        keys = sorted(self.by_key)
+        reports = [self.by_key[k][1] for k in keys]
+        plans = []
+        taken: set[str] = set()
+        for key, report, standing in zip(keys, reports, standings_of(reports), strict=True):
+            stem = report_stem(safe_name(report.submission), key, standing)
+            if stem.casefold() in taken:  # two ids that give one file name (`a/b`, `a_b`)
+                stem = report_stem(stem, key, Standing(owner=False, contested=False, others=()))
+            taken.add(stem.casefold())
+            warnings = _with_duplicate_warning(report, standing, f"{stem}.json")
+            plans.append((key, self.folder / f"{stem}.json", report, warnings))
+        moved = [p for p in plans if p[0] in changed or p[1] != self.by_key[p[0]][0] or p[3] != p[2].warnings]
+        # first to names no other report has now: a report moving away is written before its old
+        # file is overwritten (a batch killed in between leaves two copies, which `load` resolves)
+        for key, path, report, warnings in sorted(moved, key=lambda p: self.owner.get(p[1].stem, p[0]) != p[0]):
+            report.warnings = warnings
+            atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
+        wanted = {p[1] for p in plans}
+        for key, path, report, _ in moved:
+            old = self.by_key[key][0]
+            if old != path and old not in wanted:
+                old.unlink(missing_ok=True)
+            self.by_key[key] = (path, report)
+        self.owner = {path.stem: key for key, (path, _) in self.by_key.items()}
+
+
+def _with_duplicate_warning(report: Report, standing: Standing, file_name: str) -> list[str]:
+    kept = [w for w in report.warnings if not w.startswith(DUPLICATE)]
+    warning = duplicate_warning(report.submission, standing, file_name)
+    return kept if warning is None else [*kept, warning]
