@@ -163,7 +163,7 @@ class ReportIndex:
         moved = [p for p in plans if p[0] in changed or p[1] != self.by_key[p[0]][0] or p[3] != p[2].warnings]
         # first to names no other report has now: a report moving away is written before its old
         # file is overwritten (a batch killed in between leaves two copies, which `load` resolves)
-        for key, path, report, warnings in sorted(moved, key=lambda p: self.owner.get(p[1].stem, p[0]) != p[0]):
+        for _key, path, report, warnings in sorted(moved, key=lambda p: self.owner.get(p[1].stem, p[0]) != p[0]):
             report.warnings = warnings
             atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
         wanted = {p[1] for p in plans}
