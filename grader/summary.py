@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from grader import __version__
 from grader.groups import group_answers
 from grader.identity import standings_of
+from grader.names import for_terminal
 from grader.report import Report, Status
 from grader.rubric import Rubric
 
@@ -289,7 +290,7 @@ def _rows_table(rows: list[SubmissionRow]) -> str:
             notes.append('<span class="tag">late</span>')
         if row.overridden:
             notes.append(f'<span class="tag">{row.overridden} overridden</span>')
-        body.append(f'<tr><td><a href="{escape(quote(row.report), quote=True)}">{escape(row.id)}</a></td>'
+        body.append(f'<tr><td><a href="{escape(quote(row.report), quote=True)}">{escape(for_terminal(row.id))}</a></td>'
                     f'<td class="num">{_fmt(row.score)}</td><td>{" ".join(notes)}</td></tr>')
     return ('<table><thead><tr><th>submission</th><th class="num">score</th><th>notes</th></tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
