@@ -19,7 +19,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_NEEDS_QUOTES = re.compile(r'[",;|\t\r\n]|^\s|\s$')
+_NEEDS_QUOTES = re.compile(r'[",;|\t\r\n]')
 
 
 def _escape(char: str) -> str:
