@@ -258,3 +258,22 @@ def test_grading_alone_escapes_the_same_names(tmp_path: Path) -> None:
     report = grade_path(loaded, path)
     assert report.submission == "a0-14-\\xff\\xfe"
     report.model_dump_json()
+
+
+def test_an_override_for_an_id_reaches_its_owner_only() -> None:
+    from grader.overrides import Decisions, OverrideEntry, apply_overrides
+    from grader.report import QuestionResult, Status
+
+    rubric = load_rubric(resolve_assignment("csc420-a2")).rubric
+
+    def made(sid: str, key: str) -> Report:
+        question = QuestionResult(id="q1_proof", score=0, max_score=2, status=Status.MANUAL, feedback="", answer="x")
+        return Report(assignment="csc420-a2", submission=sid, score=0, max_score=2, questions=[question],
+                      source=SubmissionSource(path=key, default_id=key.removesuffix(".yaml"), sha256="x"))
+
+    reports = [made("alice", "zz_claim.yaml"), made("alice", "alice")]
+    decisions = Decisions([OverrideEntry(submission="alice", question="q1_proof", score=2),
+                           OverrideEntry(submission="zz_claim.yaml", question="q1_proof", score=1)], "o.yaml")
+    updated, problems = apply_overrides(reports, decisions, rubric)
+    assert not problems
+    assert {r.source.path: r.score for r in updated if r.source} == {"alice": 2, "zz_claim.yaml": 1}
