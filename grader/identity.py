@@ -92,6 +92,12 @@ def _is_own(item: Claimant, identity: str) -> bool:
     return item.own_id is not None and identity_key(item.own_id) == identity
 
 
+def is_own(report: Report) -> bool:
+    """The report's id is the submission's own name (not a `student_id` claim)."""
+    item = claimant(report)
+    return _is_own(item, identity_key(item.id))
+
+
 def standings_of(reports: list[Report]) -> list[Standing]:
     """The standing of each report, in the order given."""
     return settle([claimant(r) for r in reports])

@@ -124,6 +124,14 @@ def test_a_claim_never_takes_the_report_whatever_the_order(tmp_path: Path, order
     assert sum(len(r["warnings"]) for r in files.values()) == 2  # one each, not one per write
 
 
+def test_an_id_that_gives_the_same_file_name_never_pushes_the_owner_aside(tmp_path: Path) -> None:
+    index = ReportIndex.load(tmp_path)
+    index.write("aa", _report(".alice", "aa", "aa", 1))  # `.alice` is a file name `alice` too
+    index.write("alice", _report("alice", "alice", "alice", 90))
+    owner = json.loads((tmp_path / "reports" / "alice.json").read_text())
+    assert owner["score"] == 90 and len(list((tmp_path / "reports").glob("*.json"))) == 2
+
+
 # --- a batch of them --------------------------------------------------------------------------------
 
 

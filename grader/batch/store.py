@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from grader import __version__
-from grader.identity import DUPLICATE, Standing, duplicate_warning, report_stem, standings_of
+from grader.identity import DUPLICATE, Standing, duplicate_warning, is_own, report_stem, standings_of
 from grader.report import Report
 
 REPORTS_DIR = "reports"
@@ -151,9 +151,13 @@ class ReportIndex:
         of reports, never on the order they were graded in."""
         keys = sorted(self.by_key)
         reports = [self.by_key[k][1] for k in keys]
+        standings = standings_of(reports)
         plans = []
         taken: set[str] = set()
-        for key, report, standing in zip(keys, reports, standings_of(reports), strict=True):
+        # names are handed out to the submissions whose own name the id is first: another id that
+        # gives the same file name (`.alice`, `alice`) never pushes the rightful one aside
+        for i in sorted(range(len(keys)), key=lambda i: (not standings[i].owner, not is_own(reports[i]), keys[i])):
+            key, report, standing = keys[i], reports[i], standings[i]
             stem = report_stem(safe_name(report.submission), key, standing)
             if stem.casefold() in taken:  # two ids that give one file name (`a/b`, `a_b`)
                 stem = report_stem(stem, key, Standing(owner=False, contested=False, others=()))
