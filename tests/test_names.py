@@ -118,6 +118,7 @@ def test_a_claim_never_takes_the_report_whatever_the_order(tmp_path: Path, order
     index = ReportIndex.load(tmp_path)
     for key in order:
         index.write(key, made[key])
+    index.settle()
     files = {p.name: json.loads(p.read_text()) for p in (tmp_path / "reports").glob("*.json")}
     assert files["alice.json"]["score"] == 90 and len(files) == 2
     assert all(any(w.startswith(DUPLICATE) for w in r["warnings"]) for r in files.values())
@@ -128,6 +129,7 @@ def test_an_id_that_gives_the_same_file_name_never_pushes_the_owner_aside(tmp_pa
     index = ReportIndex.load(tmp_path)
     index.write("aa", _report(".alice", "aa", "aa", 1))  # `.alice` is a file name `alice` too
     index.write("alice", _report("alice", "alice", "alice", 90))
+    index.settle()
     owner = json.loads((tmp_path / "reports" / "alice.json").read_text())
     assert owner["score"] == 90 and len(list((tmp_path / "reports").glob("*.json"))) == 2
 
