@@ -84,6 +84,27 @@ def test_csv_quotes_what_a_semicolon_or_tab_spreadsheet_would_split() -> None:
         ["id", "total"], [FORMULA_ID, "1"], ["a|b\tc", "2"], ['say "hi"', "-3"]]
 
 
+def test_an_entry_the_grader_cannot_read_is_an_ignored_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file unzipped with mode 000 stops `tree_sha256` for a TA who is not root; simulated, so
+    that the test means the same as root."""
+    from grader.batch import discover as module
+
+    real = module.tree_sha256
+
+    def refuse(path: Path, *args: object) -> str:
+        if path.name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(module, "tree_sha256", refuse)
+    for name in ("alice", "locked"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "answers.yaml").write_text(RIGHT)
+    found = module.discover(tmp_path)
+    assert [i.key for i in found.items] == ["alice"]
+    assert found.ignored == ["locked: cannot be read (Permission denied)"]
+
+
 # --- who owns an id ---------------------------------------------------------------------------------
 
 C = Claimant
