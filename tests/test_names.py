@@ -308,3 +308,16 @@ def test_an_override_for_an_id_reaches_its_owner_only() -> None:
     updated, problems = apply_overrides(reports, decisions, rubric)
     assert not problems
     assert {r.source.path: r.score for r in updated if r.source} == {"alice": 2, "zz_claim.yaml": 1}
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["bar", "lines"])
+def test_the_progress_line_shows_escapes_as_text(tty: bool) -> None:
+    from grader.batch.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(2, stream, tty=tty)
+    progress.advance(ESC_ID, "error: " + ESC_ID)
+    progress.advance(os.fsdecode(b"n\xff"), "1 / 2")
+    text = stream.getvalue()
+    assert not [c for c in CONTROLS if c in text] and "n\\xff" in text
+    text.encode()  # no lone surrogate for the terminal's encoder
