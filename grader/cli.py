@@ -11,6 +11,7 @@ import click
 
 from grader import __version__
 from grader.cli_common import ExitCode, assignment_option, load_assignment, write_output
+from grader.names import json_for_terminal
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,9 +37,10 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> N
 
         titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
         results = to_gradescope(report, time.monotonic() - started, titles=titles)
-        write_output(results.model_dump_json(indent=2, exclude_none=True), output)
+        text = results.model_dump_json(indent=2, exclude_none=True)
     else:
-        write_output(report.model_dump_json(indent=2), output)
+        text = report.model_dump_json(indent=2)
+    write_output(json_for_terminal(text) if output is None else text, output)  # the same JSON value
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from grader.cli_common import assignment_option, load_assignment
+from grader.names import for_terminal, json_for_terminal
 
 
 def _usage(message: str) -> NoReturn:
@@ -92,7 +93,7 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
         click.echo("\ninterrupted: the reports written so far are kept; run the same command to resume", err=True)
         sys.exit(130)
     for line in describe_result(result, outdir):
-        click.echo(line)
+        click.echo(for_terminal(line))
 
 
 @click.command()
@@ -117,7 +118,7 @@ def export(outdir: Path, target: str, roster: Path | None, column: str | None, a
     _check_overrides(overrides, outdir)
     problems = refresh_outputs(outdir, loaded, overrides)
     for problem in problems:
-        click.echo(f"overrides: {problem}", err=True)
+        click.echo(for_terminal(f"overrides: {problem}"), err=True)
     reports = [r for _, r in load_reports(outdir) if r.assignment == loaded.rubric.assignment]
     if target == "canvas":
         assert roster is not None
@@ -143,10 +144,12 @@ def _export_canvas(outdir: Path, reports: list[Any], roster_path: Path, column: 
     click.echo(str(path))
     click.echo(f"column {chosen!r}: {len(result.matched)} of {len(reports)} submissions matched")
     for line in result.unmatched:
-        click.echo(f"unmatched: {line}")
+        click.echo(for_terminal(f"unmatched: {line}"))
+    for line in result.left_out:
+        click.echo(for_terminal(f"left out: {line}"))
     if result.without_submission:
-        click.echo(f"{len(result.without_submission)} roster students have no submission: "
-                   + "; ".join(result.without_submission))
+        click.echo(for_terminal(f"{len(result.without_submission)} roster students have no submission: "
+                                + "; ".join(result.without_submission)))
 
 
 def _export_moodle(outdir: Path, reports: list[Any], column: str) -> None:
@@ -154,9 +157,14 @@ def _export_moodle(outdir: Path, reports: list[Any], column: str) -> None:
     from grader.lms.moodle import export_moodle
 
     path = outdir / "moodle.csv"
-    atomic_write_text(path, export_moodle(reports, column))
+    result = export_moodle(reports, column)
+    atomic_write_text(path, result.text)
     click.echo(str(path))
-    click.echo(f"{len(reports)} submissions; map `Identifier` to the user field the ids are in Moodle's import form")
+    written = len(reports) - len(result.left_out)
+    click.echo(f"{written} of {len(reports)} submissions; map `Identifier` to the user field the ids are in "
+               "Moodle's import form")
+    for line in result.left_out:
+        click.echo(for_terminal(f"left out: {line}"))
 
 
 def _export_gradescope(outdir: Path, entries: list[Any], loaded: Any) -> None:
@@ -199,8 +207,9 @@ def groups(outdir: Path, question: str, assignment: str | None, wrong: bool, as_
     keep = {Status.INCORRECT, Status.PARTIAL, Status.INVALID} if wrong else None
     found = group_answers(target, [r for _, r in entries], statuses=keep)
     if as_json:
-        click.echo(json.dumps({"question": question, "groups": [g.as_json(i) for i, g in enumerate(found, 1)]},
-                              indent=2, ensure_ascii=False))
+        click.echo(json_for_terminal(json.dumps(
+            {"question": question, "groups": [g.as_json(i) for i, g in enumerate(found, 1)]},
+            indent=2, ensure_ascii=False)))
     else:
         click.echo(render_groups(target, found))
 

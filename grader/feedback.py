@@ -7,6 +7,7 @@ import textwrap
 from typing import Any
 
 from grader.checkers.base import GradingContext, QuestionBase
+from grader.names import for_terminal
 from grader.report import Report, Status
 from grader.rubric import Rubric
 
@@ -28,14 +29,14 @@ def render_check(report: Report, *, color: bool = False) -> str:
     visible = [q for q in report.questions if not q.hidden]
     hidden = len(report.questions) - len(visible)
     width = max((len(q.id) for q in visible), default=10)
-    lines = [f"Self-check of {report.submission} for {report.assignment}", ""]
+    lines = [for_terminal(f"Self-check of {report.submission} for {report.assignment}"), ""]
     for q in visible:
         mark, hue = _MARKS[q.status]
         score = "-" if q.status is Status.MANUAL else points(q.score)
         head = f"{mark} {q.id:<{width}}  {score:>5} / {points(q.max_score):<5} {q.status.value:<9}"
         lines.append(click.style(head, fg=hue) if color else head)
-        for chunk in textwrap.wrap(q.feedback, 88):
-            lines.append(" " * 4 + chunk)
+        for chunk in textwrap.wrap(q.feedback, 88):  # feedback quotes the student's answer
+            lines.append(" " * 4 + for_terminal(chunk))
     got = sum(q.score for q in visible)
     out_of = sum(q.max_score for q in visible if q.status is not Status.MANUAL)
     lines += ["", f"Visible questions: {points(got)} / {points(out_of)} points"]
@@ -44,7 +45,7 @@ def render_check(report: Report, *, color: bool = False) -> str:
         lines.append(f"{manual} question(s) are graded by a person later.")
     if hidden:
         lines.append(f"{hidden} hidden question(s) are graded after the deadline and not shown here.")
-    lines += [f"warning: {w}" for w in report.warnings]
+    lines += [for_terminal(f"warning: {w}") for w in report.warnings]
     return "\n".join(lines)
 
 

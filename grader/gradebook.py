@@ -1,14 +1,15 @@
-"""`gradebook.csv`: one row per submission: id, total, max, then one column per question."""
+"""`gradebook.csv`: one row per submission: id, total, max, one column per question, then notes
+(a duplicate id, `grader.identity`). Text cells are defused for spreadsheets (`grader.names`)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
+from grader.identity import identity_key, standings_of
+from grader.names import csv_text, spreadsheet_cell
 from grader.report import Report
 from grader.rubric import Rubric
 
 FIXED_COLUMNS = ("id", "total", "max")
+NOTES = "notes"
 
 
 def format_points(value: float) -> str:
@@ -17,20 +18,19 @@ def format_points(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def spreadsheet_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (ids and comments come from students and TAs)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def gradebook_csv(reports: list[Report], rubric: Rubric) -> str:
+    """The rows sorted by id, the owner of a shared id first and every sharer flagged in `notes`."""
     question_ids = [q.id for q in rubric.questions]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*FIXED_COLUMNS, *question_ids])
-    for report in sorted(reports, key=lambda r: r.submission):
+    standings = standings_of(reports)
+    rows = [[*FIXED_COLUMNS, *question_ids, NOTES]]
+    order = sorted(range(len(reports)), key=lambda i: (
+        identity_key(reports[i].submission), not standings[i].owner, reports[i].submission))
+    for i in order:
+        report = reports[i]
         scores = {q.id: q.score for q in report.questions}
-        writer.writerow([
-            spreadsheet_safe(report.submission), format_points(report.score), format_points(report.max_score),
+        rows.append([
+            spreadsheet_cell(report.submission), format_points(report.score), format_points(report.max_score),
             *(format_points(scores[qid]) if qid in scores else "" for qid in question_ids),
+            spreadsheet_cell(standings[i].note()),
         ])
-    return out.getvalue()
+    return csv_text(rows)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.checkers.base import ComparedQuestion, QuestionBase
+from grader.names import for_terminal
 from grader.report import Report, Status
 
 NO_ANSWER = {Status.MISSING: "(no answer)", Status.INVALID: "(submission could not be read)",
@@ -149,6 +150,8 @@ def _merge_equivalent(question: QuestionBase, groups: list[AnswerGroup]) -> list
 
 
 def render_groups(question: QuestionBase, groups: list[AnswerGroup], *, members: bool = True) -> str:
+    """The groups as text for a terminal: student text (answers, ids) shows control characters
+    as escapes, so that an answer cannot clear the screen, rewrite a row or set the clipboard."""
     total = sum(g.count for g in groups)
     lines = [f"{question.id}: {total} answers in {len(groups)} groups ({question.points:g} points)", ""]
     lines.append(f"{'#':>3} {'count':>5}  {'status':<22} {'score':>9}  answer")
@@ -156,11 +159,12 @@ def render_groups(question: QuestionBase, groups: list[AnswerGroup], *, members:
         low, high = group.scores
         score = f"{low:g}" if low == high else f"{low:g}-{high:g}"
         status = ", ".join(f"{s} {n}" if len(group.statuses) > 1 else s for s, n in group.statuses.items())
-        answer = group.answer if len(group.answer) <= 60 else group.answer[:59] + "…"
-        note = f"  [{', '.join(group.mistakes)}]" if group.mistakes else ""
+        answer = for_terminal(group.answer)
+        answer = answer if len(answer) <= 60 else answer[:59] + "…"
+        note = f"  [{for_terminal(', '.join(group.mistakes))}]" if group.mistakes else ""
         lines.append(f"{number:>3} {group.count:>5}  {status:<22} {score:>9}  {answer}{note}")
         if members:
-            lines.append("      " + ", ".join(m.submission for m in group.members))
+            lines.append("      " + ", ".join(for_terminal(m.submission) for m in group.members))
     lines += ["", "Grade a whole group with an entry in OUTDIR/overrides.yaml:",
               f"  - question: {question.id}", "    answer: <the group's answer, as above>",
               "    score: <points>", "    comment: <what the students read>"]

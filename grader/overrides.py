@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from grader.groups import same_answer
+from grader.identity import claimant, standings_of
 from grader.report import AutomaticVerdict, OverrideRecord, Report, Status
 from grader.rubric import Rubric
 
@@ -152,10 +153,11 @@ def apply_overrides(reports: list[Report], decisions: Decisions, rubric: Rubric)
     fresh = [strip_overrides(r) for r in reports]
     chosen: dict[tuple[str, str], tuple[int, int, OverrideEntry]] = {}
     problems: list[str] = []
-    known = {r.submission for r in fresh}
+    handles = submission_handles(fresh)
+    known = set(handles)
     for number, entry in enumerate(decisions.entries, start=1):
         where = f"{decisions.source}: entry {number}"
-        targets = _targets(entry, fresh, rubric, known, where, problems)
+        targets = _targets(entry, list(zip(handles, fresh, strict=True)), rubric, known, where, problems)
         specificity = 0 if entry.targets_group() else 1
         for submission in targets:
             previous = chosen.get((submission, entry.question))
@@ -163,13 +165,22 @@ def apply_overrides(reports: list[Report], decisions: Decisions, rubric: Rubric)
                 chosen[(submission, entry.question)] = (specificity, number, entry)
     targeted = {submission for submission, _ in chosen}
     originals = {id(r) for r in reports}  # never change the caller's reports
-    fresh = [_apply(r.model_copy(deep=True) if id(r) in originals else r, chosen, decisions.source)
-             if r.submission in targeted else r for r in fresh]
+    fresh = [_apply(r.model_copy(deep=True) if id(r) in originals else r, handle, chosen, decisions.source)
+             if handle in targeted else r for handle, r in zip(handles, fresh, strict=True)]
     return fresh, problems
 
 
+def submission_handles(reports: list[Report]) -> list[str]:
+    """How an override names each report: its id, except a report whose id another submission
+    owns (`grader.identity`), named by where it was found (`zz_impostor.yaml`): a decision
+    for `alice` never reaches a submission that merely claims to be alice."""
+    return [r.submission if standing.owner else claimant(r).key
+            for r, standing in zip(reports, standings_of(reports), strict=True)]
+
+
 def _targets(
-    entry: OverrideEntry, reports: list[Report], rubric: Rubric, known: set[str], where: str, problems: list[str],
+    entry: OverrideEntry, reports: list[tuple[str, Report]], rubric: Rubric, known: set[str], where: str,
+    problems: list[str],
 ) -> list[str]:
     try:
         question = rubric.question(entry.question)
@@ -180,7 +191,7 @@ def _targets(
         problems.append(f"{where}: score {entry.score:g} is above the {question.points:g} points of {question.id}")
         return []
     if entry.answer is not None:
-        targets = [r.submission for r in reports if _answer_of(r, question.id) is not None
+        targets = [handle for handle, r in reports if _answer_of(r, question.id) is not None
                    and same_answer(question, _answer_of(r, question.id), entry.answer)]
         if not targets:
             problems.append(f"{where}: no submission answered {question.id} like {entry.answer!r}")
@@ -198,10 +209,12 @@ def _answer_of(report: Report, question_id: str) -> str | None:
     return result.answer
 
 
-def _apply(report: Report, chosen: dict[tuple[str, str], tuple[int, int, OverrideEntry]], source: str) -> Report:
+def _apply(
+    report: Report, handle: str, chosen: dict[tuple[str, str], tuple[int, int, OverrideEntry]], source: str,
+) -> Report:
     applied = False
     for result in report.questions:
-        decision = chosen.get((report.submission, result.id))
+        decision = chosen.get((handle, result.id))
         if decision is None:
             continue
         _, number, entry = decision

@@ -59,6 +59,8 @@ class SubmissionSource(BaseModel):
     """Where a batch found the submission, and the digest that decides whether to regrade it."""
 
     path: str = Field(description="relative to the batch root, or the LMS export's key")
+    default_id: str | None = Field(
+        default=None, description="the id its file, folder or LMS name gives it, before any student_id claim")
     sha256: str = Field(description="digest of the files as found, before unzipping")
     layout: Literal["plain", "canvas", "gradescope"] = "plain"
     lms_user_id: str | None = None

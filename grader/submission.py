@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import stat
@@ -25,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from grader.names import escaped, without_surrogates
 from grader.parsing.errors import AnswerParseError
 
 ANSWER_NAMES = ("answers.yaml", "answers.yml", "answers.json", "answers.toml")
@@ -143,7 +145,8 @@ def read_answers_text(text: str, suffix: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SubmissionError(
             "your answers file should map question ids to answers, like `q4_lenet_params: 61706`")
-    return {str(k): v for k, v in data.items()}
+    # JSON and YAML escapes can write lone surrogates (`"\\udcff"`), which no report could hold
+    return {escaped(str(k)): without_surrogates(v) for k, v in data.items()}
 
 
 def _nesting(data: Any) -> int:
@@ -180,7 +183,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _read_answers_file(path: Path) -> dict[str, Any]:
     info = path.lstat()
     if not stat.S_ISREG(info.st_mode):
-        raise SubmissionError(f"{path.name} is not a regular file")
+        raise SubmissionError(f"{escaped(path.name)} is not a regular file")
     if info.st_size > MAX_ANSWERS_BYTES:
         raise SubmissionError(
             f"your answers file is {info.st_size:,} bytes; at most {MAX_ANSWERS_BYTES:,} are read")
@@ -196,7 +199,8 @@ def _read_answers_file(path: Path) -> dict[str, Any]:
 
 
 def submission_id(path: Path) -> str:
-    return path.stem if path.is_file() else path.name
+    """The id a path gives: its name (a file's without extension), escaped when not UTF-8."""
+    return escaped(path.stem if path.is_file() else path.name)
 
 
 @contextmanager
@@ -220,7 +224,7 @@ def _from_answers_file(path: Path) -> Submission:
     sub = Submission(id=submission_id(path), source=path, root=None)
     try:
         if path.suffix.lower() not in ANSWER_SUFFIXES:
-            raise SubmissionError(f"{path.name} is not an answers file ({', '.join(ANSWER_NAMES)})")
+            raise SubmissionError(f"{escaped(path.name)} is not an answers file ({', '.join(ANSWER_NAMES)})")
         answers = _read_answers_file(path)  # checks it is a regular file of a sane size first
         sub.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         _set_answers(sub, answers)
@@ -260,10 +264,10 @@ def _set_answers(sub: Submission, answers: dict[str, Any]) -> None:
 
 
 def _from_zip(path: Path, dest: Path) -> Submission:
-    sub_id = path.stem
+    sub_id = submission_id(path)
     try:
         extract_zip(path, dest)
-    except (SubmissionError, zipfile.BadZipFile, OSError) as err:
+    except (SubmissionError, zipfile.BadZipFile, OSError, ValueError) as err:  # ValueError: a name
         return Submission(id=sub_id, source=path, root=None, error=f"your zip cannot be opened: {err}")
     return _from_root(path, sub_id, dest)
 
@@ -312,7 +316,7 @@ def tree_sha256(root: Path, limit_bytes: int = MAX_ZIP_BYTES) -> str:
         if path.is_symlink() or not path.is_file():
             continue
         relative = path.relative_to(root).as_posix()
-        digest.update(relative.encode() + b"\0")
+        digest.update(os.fsencode(relative) + b"\0")  # a name's bytes, UTF-8 or not
         with open(path, "rb") as handle:
             while budget > 0 and (chunk := handle.read(min(1 << 20, budget))):
                 budget -= len(chunk)

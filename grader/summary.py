@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 
 from grader import __version__
 from grader.groups import group_answers
+from grader.identity import standings_of
+from grader.names import for_terminal
 from grader.report import Report, Status
 from grader.rubric import Rubric
 
@@ -53,6 +55,7 @@ class QuestionSummary(BaseModel):
     share_correct: float | None = None
     statuses: dict[str, int]
     overridden: int = 0
+    duplicate: str | None = Field(default=None, description="the id is shared with other submissions (grader.identity)")
     common_wrong: list[WrongAnswer] = Field(default_factory=list)
 
 
@@ -63,6 +66,7 @@ class SubmissionRow(BaseModel):
     failure: str | None = None
     late: bool = False
     overridden: int = 0
+    duplicate: str | None = Field(default=None, description="the id is shared with other submissions (grader.identity)")
 
 
 class Summary(BaseModel):
@@ -87,7 +91,7 @@ def build_summary(
         assignment=rubric.assignment, title=rubric.title, rubric_sha256=rubric_sha256, submissions=len(only),
         scores=_stats(totals, rubric.max_score), histogram=_histogram(totals, rubric.max_score),
         questions=[_question(q.id, q.title, q.points, q.hidden, only, rubric) for q in rubric.questions],
-        rows=[_row(path, report, outdir) for path, report in sorted(reports, key=lambda e: e[1].submission)],
+        rows=_rows(reports, outdir),
     )
 
 
@@ -129,11 +133,18 @@ def _question(
     )
 
 
-def _row(path: Path, report: Report, outdir: Path) -> SubmissionRow:
+def _rows(reports: list[tuple[Path, Report]], outdir: Path) -> list[SubmissionRow]:
+    ordered = sorted(reports, key=lambda e: e[1].submission)
+    standings = standings_of([report for _, report in ordered])
+    return [_row(path, report, outdir, standing.note() or None)
+            for (path, report), standing in zip(ordered, standings, strict=True)]
+
+
+def _row(path: Path, report: Report, outdir: Path, duplicate: str | None) -> SubmissionRow:
     return SubmissionRow(
         id=report.submission, score=report.score, report=path.relative_to(outdir).as_posix(),
         failure=report.failure, late=bool(report.source and report.source.late),
-        overridden=sum(1 for q in report.questions if q.override is not None),
+        overridden=sum(1 for q in report.questions if q.override is not None), duplicate=duplicate,
     )
 
 
@@ -273,11 +284,13 @@ def _rows_table(rows: list[SubmissionRow]) -> str:
         notes = []
         if row.failure:
             notes.append(f'<span class="bad">failed: {escape(row.failure)}</span>')
+        if row.duplicate:
+            notes.append(f'<span class="bad">{escape(row.duplicate)}</span>')
         if row.late:
             notes.append('<span class="tag">late</span>')
         if row.overridden:
             notes.append(f'<span class="tag">{row.overridden} overridden</span>')
-        body.append(f'<tr><td><a href="{escape(quote(row.report), quote=True)}">{escape(row.id)}</a></td>'
+        body.append(f'<tr><td><a href="{escape(quote(row.report), quote=True)}">{escape(for_terminal(row.id))}</a></td>'
                     f'<td class="num">{_fmt(row.score)}</td><td>{" ".join(notes)}</td></tr>')
     return ('<table><thead><tr><th>submission</th><th class="num">score</th><th>notes</th></tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")

@@ -74,8 +74,8 @@ def check_gradescope_file(path: Path) -> dict[str, Any]:
 
 def check_gradebook(path: Path, question_ids: list[str]) -> dict[str, str]:
     got = rows(path)
-    assert got[0] == ["id", "total", "max", *question_ids]
-    assert all(len(r) == len(got[0]) and all(NUMBER.match(c) for c in r[1:]) for r in got[1:])
+    assert got[0] == ["id", "total", "max", *question_ids, "notes"]
+    assert all(len(r) == len(got[0]) and all(NUMBER.match(c) for c in r[1:-1]) for r in got[1:])
     return {r[0]: r[1] for r in got[1:]}
 
 

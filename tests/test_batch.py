@@ -285,8 +285,9 @@ def test_an_lms_download_zip_is_graded_and_unpacked_only_when_it_changes(tmp_pat
 
 @pytest.mark.parametrize(
     ("make", "message"),
-    [("escape", "a path that leaves the folder"), ("not-zip", "cannot be unpacked"), ("text", "is a file")],
-    ids=["member-escapes", "not-a-zip", "not-a-zip-name"],
+    [("escape", "a path that leaves the folder"), ("not-zip", "cannot be unpacked"), ("text", "is a file"),
+     ("bad-utf8", "cannot be unpacked")],
+    ids=["member-escapes", "not-a-zip", "not-a-zip-name", "member-name-flagged-utf8-but-not"],
 )
 def test_a_bad_download_is_a_usage_error(tmp_path: Path, make: str, message: str) -> None:
     import zipfile
@@ -295,6 +296,10 @@ def test_a_bad_download_is_a_usage_error(tmp_path: Path, make: str, message: str
     if make == "escape":
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("../../evil.yaml", RIGHT)
+    elif make == "bad-utf8":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("s1/answers-\u00e9\u00e9.yaml", RIGHT)
+        path.write_bytes(path.read_bytes().replace("\u00e9\u00e9".encode(), b"\xff\xfe\xff\xfe"))
     else:
         path.write_bytes(b"not a zip at all")
     code, output = batch(path, tmp_path / "out")

@@ -138,7 +138,8 @@ def test_export_commands_write_every_format(tmp_path: Path, roster: Path) -> Non
     moodle = runner.invoke(cli, ["export", str(out), "--to", "moodle"])
     assert moodle.exit_code == ExitCode.OK and moodle.output.splitlines()[0] == str(out / "moodle.csv")
     grades = check_moodle(out / "moodle.csv", "csc420-a2")
-    assert grades == {"'=cmd": "15", "ada": "17", "ghost": "0"}  # a formula-looking id is defused
+    assert grades == {"ada": "17", "ghost": "0"}  # a formula-looking id would not match Moodle's: listed
+    assert "left out: =cmd: a spreadsheet would run this id as a formula" in moodle.output
     assert "q1_proof: 2/2 correct (fine, ok)" in (out / "moodle.csv").read_text()
 
     gradescope = runner.invoke(cli, ["export", str(out), "--to", "gradescope"])

@@ -10,20 +10,25 @@ Three layouts, possibly mixed in one root:
   submission, the metadata naming the submitters.
 
 Every submission gets a stable key (its path, or the LMS's user id) and the sha256 of its files as
-found, which is what decides whether a report is still up to date.
+found, which is what decides whether a report is still up to date. A name whose bytes are not
+UTF-8 is carried as escaped text (`a0-14-\\xff.yaml`) in keys, ids and messages.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from grader.names import escaped
 from grader.report import SubmissionSource
 from grader.submission import ANSWER_NAMES, ANSWER_SUFFIXES, tree_sha256
 
@@ -78,10 +83,23 @@ def discover(root: Path, *, exclude: tuple[Path, ...] = ()) -> Discovery:
         entries = _gradescope(root, metadata, entries, found)
     canvas: dict[str, list[tuple[re.Match[str], Path]]] = {}
     for entry in entries:
-        _classify(entry, root, canvas, found)
-    found.items += _canvas_groups(canvas)
+        with _unreadable(entry.name, found):
+            _classify(entry, root, canvas, found)
+    for user, files in canvas.items():
+        with _unreadable(f"canvas:{user}", found):
+            found.items.append(_canvas_group(user, files))
     found.items.sort(key=lambda item: item.key)
     return found
+
+
+@contextmanager
+def _unreadable(name: str, found: Discovery) -> Iterator[None]:
+    """An entry the grader cannot read (a file unzipped with mode 000, a folder it may not list)
+    is an `ignored` line, never the end of the batch."""
+    try:
+        yield
+    except OSError as err:
+        found.ignored.append(f"{escaped(name)}: cannot be read ({err.strerror or type(err).__name__})")
 
 
 def _export_root(root: Path) -> Path:
@@ -104,7 +122,7 @@ def _kind(path: Path) -> str:
 def _classify(
     entry: Path, root: Path, canvas: dict[str, list[tuple[re.Match[str], Path]]], found: Discovery
 ) -> None:
-    name = entry.name
+    name = escaped(entry.name)
     if name.startswith(".") or name in _SKIPPED_NAMES:
         return
     kind = _kind(entry)
@@ -123,10 +141,10 @@ def _classify(
 
 
 def _plain(entry: Path, root: Path, digest: str) -> Discovered:
-    key = entry.relative_to(root).as_posix()
-    default_id = entry.name if entry.is_dir() else entry.stem
+    key = escaped(entry.relative_to(root).as_posix())
+    default_id = escaped(entry.name if entry.is_dir() else entry.stem)
     return Discovered(key=key, default_id=default_id, path=entry,
-                      source=SubmissionSource(path=key, sha256=digest))
+                      source=SubmissionSource(path=key, default_id=default_id, sha256=digest))
 
 
 def file_sha256(path: Path) -> str:
@@ -140,28 +158,25 @@ def file_sha256(path: Path) -> str:
 # --- Canvas ---------------------------------------------------------------------------------------
 
 
-def _canvas_groups(canvas: dict[str, list[tuple[re.Match[str], Path]]]) -> list[Discovered]:
-    items = []
-    for user, files in canvas.items():
-        first = files[0][0]
-        names = _restore_names([m.group("file") for m, _ in files])
-        staged = tuple(StagedFile(path, restored) for (_, path), restored in zip(files, names, strict=True))
-        digest = hashlib.sha256()
-        for item in sorted(staged, key=lambda s: s.name):
-            digest.update(f"{item.name}\0{file_sha256(item.source)}\0".encode())
-        source = SubmissionSource(
-            path=f"canvas:{user}", sha256="canvas:" + digest.hexdigest(), layout="canvas",
-            lms_user_id=user, lms_submission_id=first.group("submission"),
-            name=first.group("name"), late=any(m.group("late") for m, _ in files),
-        )
-        default_id = f"{first.group('name')}_{user}"
-        lone = staged[0].source if len(staged) == 1 else None
-        graded_as_is = lone is not None and lone.suffix.lower() in (".zip", *ANSWER_SUFFIXES)
-        items.append(Discovered(
-            key=source.path, default_id=default_id, source=source,
-            path=lone if graded_as_is else None, files=() if graded_as_is else staged,
-        ))
-    return items
+def _canvas_group(user: str, files: list[tuple[re.Match[str], Path]]) -> Discovered:
+    first = files[0][0]
+    names = _restore_names([m.group("file") for m, _ in files])
+    staged = tuple(StagedFile(path, restored) for (_, path), restored in zip(files, names, strict=True))
+    digest = hashlib.sha256()
+    for item in sorted(staged, key=lambda s: s.name):
+        digest.update(os.fsencode(item.name) + b"\0" + file_sha256(item.source).encode() + b"\0")
+    default_id = escaped(f"{first.group('name')}_{user}")
+    source = SubmissionSource(
+        path=f"canvas:{user}", default_id=default_id, sha256="canvas:" + digest.hexdigest(),
+        layout="canvas", lms_user_id=user, lms_submission_id=first.group("submission"),
+        name=escaped(first.group("name")), late=any(m.group("late") for m, _ in files),
+    )
+    lone = staged[0].source if len(staged) == 1 else None
+    graded_as_is = lone is not None and lone.suffix.lower() in (".zip", *ANSWER_SUFFIXES)
+    return Discovered(
+        key=source.path, default_id=default_id, source=source,
+        path=lone if graded_as_is else None, files=() if graded_as_is else staged,
+    )
 
 
 def _restore_names(names: list[str]) -> list[str]:
@@ -232,18 +247,20 @@ def _gradescope(root: Path, metadata: Path, entries: list[Path], found: Discover
         if people is None or _kind(entry) != "dir":
             rest.append(entry)
             continue
-        found.items.append(_gradescope_item(entry, people))
+        with _unreadable(entry.name, found):
+            found.items.append(_gradescope_item(entry, people))
     for folder in sorted(set(records) - {e.name for e in entries}):
-        found.ignored.append(f"{folder}: named in {GRADESCOPE_METADATA} but has no folder")
+        found.ignored.append(f"{escaped(folder)}: named in {GRADESCOPE_METADATA} but has no folder")
     return rest
 
 
 def _gradescope_item(folder: Path, people: list[dict[str, str]]) -> Discovered:
     first = people[0] if people else {}
+    name = escaped(folder.name)
+    default_id = first.get("sid") or (first.get("email") or "").split("@")[0] or name
     source = SubmissionSource(
-        path=f"gradescope:{folder.name}", sha256=tree_sha256(folder), layout="gradescope",
-        lms_submission_id=folder.name.removeprefix("submission_"),
+        path=f"gradescope:{name}", default_id=default_id, sha256=tree_sha256(folder), layout="gradescope",
+        lms_submission_id=name.removeprefix("submission_"),
         name=first.get("name"), email=first.get("email"), sid=first.get("sid"),
     )
-    default_id = first.get("sid") or (first.get("email") or "").split("@")[0] or folder.name
     return Discovered(key=source.path, default_id=default_id, source=source, path=folder)

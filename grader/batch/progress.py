@@ -1,9 +1,12 @@
-"""Progress of a batch: a bar with count, rate and ETA on a terminal, plain lines otherwise."""
+"""Progress of a batch: a bar with count, rate and ETA on a terminal, plain lines otherwise.
+Labels and results are student text (paths, failure messages): control characters are escaped."""
 
 from __future__ import annotations
 
 import time
 from typing import TextIO
+
+from grader.names import for_terminal
 
 BAR_WIDTH = 28
 
@@ -31,6 +34,7 @@ class Progress:
 
     def advance(self, label: str, result: str) -> None:
         self.done += 1
+        label, result = for_terminal(label), for_terminal(result)
         if self.tty:
             self._draw(label)
         else:

@@ -83,6 +83,7 @@ def run_batch(root: Path, outdir: Path, assignment: str, loaded: LoadedRubric, o
     if record.skipped:
         stream.write(f"{record.skipped} of {record.submissions} submissions are up to date (--force regrades them)\n")
     failures = _grade_all(todo, index, loaded, options, stream)
+    index.settle()  # who owns which id, with the reports of earlier runs too
     record.graded = len(todo) - len(failures)
     record.failed = len(failures)
     problems = refresh_outputs(outdir, loaded, options.overrides)

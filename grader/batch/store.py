@@ -9,7 +9,6 @@ OUTDIR/
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -19,12 +18,22 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from grader import __version__
+from grader.identity import (
+    DUPLICATE,
+    Standing,
+    duplicate_warning,
+    identity_key,
+    is_own,
+    report_stem,
+    standings_of,
+)
 from grader.report import Report
 
 REPORTS_DIR = "reports"
 RUN_RECORD = "batch.json"
 DEFAULT_OVERRIDES = "overrides.yaml"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.@+-]+")
+_PROVISIONAL = Standing(owner=False, contested=False, others=())  # a suffixed name, before `settle`
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -137,18 +146,61 @@ class ReportIndex:
         )
 
     def write(self, key: str, report: Report) -> Path:
-        """Write a submission's report under its id; another submission's id gets a suffix."""
-        name = safe_name(report.submission)
-        if self.owner.get(name, key) != key:
-            name = f"{name}--{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-            report.warnings.append(
-                f"another submission also has the id {report.submission!r}: this report is {name}.json")
-        path = self.folder / f"{name}.json"
-        atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
+        """Write a submission's report where it cannot take another's file: in place when its id is
+        the one it had, else under a name of its own (`<id>--<digest of key>.json`). `settle`
+        then gives every report its final name; until it runs (a batch killed half-way), no
+        report sits under a name the ownership rule would not give it."""
         previous = self.by_key.get(key)
+        if previous is not None and identity_key(previous[1].submission) == identity_key(report.submission):
+            path = previous[0]
+        else:
+            stem = report_stem(safe_name(report.submission), key, _PROVISIONAL)
+            while self.owner.get(stem, key) != key:
+                stem = report_stem(stem, key, _PROVISIONAL)
+            path = self.folder / f"{stem}.json"
+        atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
         if previous is not None and previous[0] != path:
             previous[0].unlink(missing_ok=True)
             self.owner.pop(previous[0].stem, None)
         self.by_key[key] = (path, report)
-        self.owner[name] = key
+        self.owner[path.stem] = key
         return path
+
+    def settle(self) -> None:
+        """Give every report the name and duplicate warning its standing says, rewriting only the
+        reports whose name or warnings change. Depends only on the set of reports, never on the
+        order they were graded in. Linear in the reports: run once, after grading."""
+        keys = sorted(self.by_key)
+        reports = [self.by_key[k][1] for k in keys]
+        standings = standings_of(reports)
+        plans = []
+        taken: set[str] = set()
+        # names are handed out to the submissions whose own name the id is first: another id that
+        # gives the same file name (`.alice`, `alice`) never pushes the rightful one aside
+        for i in sorted(range(len(keys)), key=lambda i: (not standings[i].owner, not is_own(reports[i]), keys[i])):
+            key, report, standing = keys[i], reports[i], standings[i]
+            stem = report_stem(safe_name(report.submission), key, standing)
+            if stem.casefold() in taken:  # two ids that give one file name (`a/b`, `a_b`)
+                stem = report_stem(stem, key, Standing(owner=False, contested=False, others=()))
+            taken.add(stem.casefold())
+            warnings = _with_duplicate_warning(report, standing, f"{stem}.json")
+            plans.append((key, self.folder / f"{stem}.json", report, warnings))
+        moved = [p for p in plans if p[1] != self.by_key[p[0]][0] or p[3] != p[2].warnings]
+        # first to names no other report has now: a report moving away is written before its old
+        # file is overwritten (a batch killed in between leaves two copies, which `load` resolves)
+        for _key, path, report, warnings in sorted(moved, key=lambda p: self.owner.get(p[1].stem, p[0]) != p[0]):
+            report.warnings = warnings
+            atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
+        wanted = {p[1] for p in plans}
+        for key, path, report, _ in moved:
+            old = self.by_key[key][0]
+            if old != path and old not in wanted:
+                old.unlink(missing_ok=True)
+            self.by_key[key] = (path, report)
+        self.owner = {path.stem: key for key, (path, _) in self.by_key.items()}
+
+
+def _with_duplicate_warning(report: Report, standing: Standing, file_name: str) -> list[str]:
+    kept = [w for w in report.warnings if not w.startswith(DUPLICATE)]
+    warning = duplicate_warning(report.submission, standing, file_name)
+    return kept if warning is None else [*kept, warning]

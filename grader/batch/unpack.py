@@ -33,7 +33,7 @@ def unpack_download(archive: Path, outdir: Path) -> Path:
     try:
         with zipfile.ZipFile(archive) as zipped:
             _extract(zipped, target)
-    except (zipfile.BadZipFile, OSError) as err:
+    except (zipfile.BadZipFile, OSError, ValueError) as err:  # ValueError: a name flagged UTF-8 that is not
         shutil.rmtree(target, ignore_errors=True)
         raise UnpackError(f"{archive} cannot be unpacked: {err}") from None
     except UnpackError:

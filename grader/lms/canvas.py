@@ -8,7 +8,13 @@ the Points Possible row and every student row, with one assignment column.
 
 Reports are matched to roster rows by SIS Login ID, then Canvas ID, then name. A report that came
 from Canvas's own bulk download carries the Canvas user id, and that match is taken first: the LMS
-knows who submitted, whatever `student_id` the answers file claims.
+knows who submitted, whatever `student_id` the answers file claims. Otherwise a report whose id
+is shared without being its own (`grader.identity`) is never matched: it is listed, and the row
+keeps the rightful owner's score.
+
+Cells are defused for spreadsheets (`grader.names`), except the identity cells Canvas matches on
+(ID, SIS User ID, SIS Login ID, Integration ID): a roster row whose identity cell a spreadsheet
+would run as a formula is left out of the file and listed, never written changed.
 """
 
 from __future__ import annotations
@@ -22,9 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.gradebook import format_points
+from grader.identity import standings_of
+from grader.names import csv_text, needs_defusing, spreadsheet_cell
 from grader.report import Report
 
 IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
+MATCHED_COLUMNS = ("ID", "SIS User ID", "SIS Login ID", "Integration ID")  # Canvas finds the student by these
 POINTS_POSSIBLE = "Points Possible"
 _ASSIGNMENT_ID = re.compile(r"\s*\(\d+\)\s*$")
 
@@ -54,6 +63,7 @@ class CanvasExport:
     matched: dict[str, str] = field(default_factory=dict)  # report id -> how it matched
     unmatched: list[str] = field(default_factory=list)
     without_submission: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # roster rows not written, and why
 
 
 def read_roster(path: Path) -> Roster:
@@ -87,43 +97,64 @@ def choose_column(roster: Roster, wanted: str | None, assignment: str) -> str:
 
 def export_canvas(reports: list[Report], roster: Roster, column: str, max_score: float) -> CanvasExport:
     export = CanvasExport(text="", column=column)
-    assigned: dict[int, tuple[Report, str]] = {}
-    conflicts: set[int] = set()
+    claims: dict[int, list[tuple[Report, str]]] = {}
     matchers = _matchers(roster)
-    for report in sorted(reports, key=lambda r: r.submission):
+    ordered = sorted(reports, key=lambda r: r.submission)
+    for report, standing in zip(ordered, standings_of(ordered), strict=True):
+        by_lms = report.source is not None and bool(report.source.lms_user_id)
+        if not standing.exportable and not by_lms:  # the LMS's own user id outranks any claim
+            export.unmatched.append(f"{report.submission}: {standing.note()}")
+            continue
         found = _match(report, matchers)
         if found is None:
             export.unmatched.append(f"{report.submission}: no roster row has its SIS Login ID, ID or name")
             continue
-        row, how = found
-        if row in assigned:
-            conflicts.add(row)
-        assigned.setdefault(row, (report, how))
-    for row in sorted(conflicts):
-        claimed = sorted(r.submission for r in reports if (m := _match(r, matchers)) is not None and m[0] == row)
-        export.unmatched.append(f"{', '.join(claimed)}: all match {roster.students[row][0]!r}; none was written")
-        del assigned[row]
+        claims.setdefault(found[0], []).append((report, found[1]))
+    assigned = {row: rivals[0] for row, rivals in claims.items() if len(rivals) == 1}
+    for row, rivals in sorted(claims.items()):
+        if len(rivals) > 1:
+            claimed = ", ".join(sorted(r.submission for r, _ in rivals))
+            export.unmatched.append(f"{claimed}: all match {roster.students[row][0]!r}; none was written")
     export.matched = {report.submission: how for report, how in assigned.values()}
     export.without_submission = [s[0] for i, s in enumerate(roster.students) if i not in assigned]
-    export.text = _write(roster, column, max_score, {row: report.score for row, (report, _) in assigned.items()})
+    export.text, export.left_out = _write(
+        roster, column, max_score, {row: report.score for row, (report, _) in assigned.items()})
     return export
 
 
-def _write(roster: Roster, column: str, max_score: float, scores: dict[int, float]) -> str:
+def _write(roster: Roster, column: str, max_score: float, scores: dict[int, float]) -> tuple[str, list[str]]:
+    """The file's text, and the roster rows left out because Canvas could not match them unchanged."""
     identity = roster.identity()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*identity, column])
+    rows = [[*identity, column]]
     for row in roster.meta_rows:
         points = roster.cell(row, column) if column in roster.header else ""
         name = row[roster.header.index("Student")]
         is_points = name.strip() == POINTS_POSSIBLE
         value = (points or format_points(max_score)) if is_points else points
-        writer.writerow([*(roster.cell(row, c) if c != "Student" else name for c in identity), value])
+        rows.append([*(_cell(c, roster.cell(row, c)) if c != "Student" else name for c in identity), _grade(value)])
+    left_out = []
     for index, row in enumerate(roster.students):
-        value = format_points(scores[index]) if index in scores else roster.cell(row, column)
-        writer.writerow([*(roster.cell(row, c) for c in identity), value])
-    return out.getvalue()
+        risky = [c for c in identity if c in MATCHED_COLUMNS and needs_defusing(roster.cell(row, c))]
+        if risky:
+            left_out.append(f"{roster.cell(row, 'Student')}: its {', '.join(risky)} would run as a spreadsheet "
+                            "formula; enter this grade by hand")
+            continue
+        value = format_points(scores[index]) if index in scores else _grade(roster.cell(row, column))
+        rows.append([*(_cell(c, roster.cell(row, c)) for c in identity), value])
+    return csv_text(rows), left_out
+
+
+def _cell(column: str, value: str) -> str:
+    return value if column in MATCHED_COLUMNS else spreadsheet_cell(value)
+
+
+def _grade(value: str) -> str:
+    """A grade Canvas already had: a number stays as it is, text is defused."""
+    try:
+        float(value)
+    except ValueError:
+        return spreadsheet_cell(value)
+    return value
 
 
 # --- matching -------------------------------------------------------------------------------------

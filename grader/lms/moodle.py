@@ -2,14 +2,19 @@
 
 In Moodle's import form, map `Identifier` to the user field the ids are (username, ID number or
 email address), the grade column to the grade item, and `Feedback` to that item's feedback.
+
+The identifier must match a Moodle user field as it is, so it is never defused: a submission whose
+id a spreadsheet would run as a formula (`=...`, `@...`) is left out and listed, as is every
+submission that shares an id without owning it (`grader.identity`). The TA enters those by hand.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import dataclass, field
 
-from grader.gradebook import format_points, spreadsheet_safe
+from grader.gradebook import format_points
+from grader.identity import standings_of
+from grader.names import csv_text, needs_defusing, spreadsheet_cell
 from grader.report import Report, Status
 
 IDENTIFIER = "Identifier"
@@ -31,11 +36,21 @@ def feedback_text(report: Report) -> str:
     return text if len(text) <= MAX_FEEDBACK else text[: MAX_FEEDBACK - 1] + "…"
 
 
-def export_moodle(reports: list[Report], grade_column: str) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([IDENTIFIER, grade_column, FEEDBACK])
-    for report in sorted(reports, key=lambda r: r.submission):
-        writer.writerow([spreadsheet_safe(report.submission), format_points(report.score),
-                         spreadsheet_safe(feedback_text(report))])
-    return out.getvalue()
+@dataclass
+class MoodleExport:
+    text: str
+    left_out: list[str] = field(default_factory=list)  # "<id>: why", for the TA to enter by hand
+
+
+def export_moodle(reports: list[Report], grade_column: str) -> MoodleExport:
+    rows = [[IDENTIFIER, grade_column, FEEDBACK]]
+    left_out = []
+    ordered = sorted(reports, key=lambda r: r.submission)
+    for report, standing in zip(ordered, standings_of(ordered), strict=True):
+        if not standing.exportable:
+            left_out.append(f"{report.submission}: {standing.note()}")
+        elif needs_defusing(report.submission):
+            left_out.append(f"{report.submission}: a spreadsheet would run this id as a formula")
+        else:
+            rows.append([report.submission, format_points(report.score), spreadsheet_cell(feedback_text(report))])
+    return MoodleExport(csv_text(rows), left_out)

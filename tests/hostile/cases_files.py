@@ -260,12 +260,68 @@ def hostile_student_ids(scene: Scene) -> list[Case]:
     return cases
 
 
-def impostor(scene: Scene) -> list[Case]:
-    """Claims a classmate's id: the classmate's report must stay theirs."""
-    folder = new_folder(scene, A, "zz_impostor")
-    (folder / "answers.yaml").write_text("student_id: alice\nq4_lenet_params: 1\n")
-    return [Case("student_id of a classmate", A, folder, "files",
-                 {"q4_lenet_params": Expect("incorrect")})]
+CLAIMS = {"aa_claim": "alice", "zz_impostor": "alice", "ab_upper_claim": "ALICE"}  # folder -> claimed id
+TERMINAL_ID = "term\x1b[2J\x1b[H\x1b]0;owned\x07\x1b]52;c;cm0gLXJmIH4=\x07\u202e\x9b1m"
+TERMINAL_ANSWER = "ok\x1b[1A\x1b[2Kalice  15/15 correct\x1b]52;c;ZWNobyBoaQ==\x07"
+TERMINAL_FOLDER = "esc\x1b[31mred\x1b[0m"
+FORMULA_IDS = {"formula_semicolon": "x;=HYPERLINK(A1);@SUM(1)", "formula_at": "@SUM(1)", "formula_plus": "+1+1"}
+
+
+def id_claims(scene: Scene) -> list[Case]:
+    """Claims a classmate's id, sorted before and after the classmate, and in capitals: the
+    classmate's report stays theirs, whatever the order the batch grades them in."""
+    cases = []
+    for name, claimed in CLAIMS.items():
+        folder = new_folder(scene, A, name)
+        (folder / "answers.yaml").write_text(f"student_id: {claimed}\nq4_lenet_params: 1\n")
+        cases.append(Case(f"student_id {claimed} of a classmate ({name})", A, folder, "files",
+                          {"q4_lenet_params": Expect("incorrect")}))
+    return cases
+
+
+def non_utf8_names(scene: Scene) -> list[Case]:
+    """Names whose bytes are not UTF-8: an entry of the batch root, a file of an unpacked zip, and
+    a zip member flagged UTF-8 that is not."""
+    entry = scene.folder(A) / os.fsdecode(b"a0-14-\xff\xfe.yaml")
+    entry.write_text("q4_lenet_params: 61706\n")
+    unpacked = new_folder(scene, A, "unzipped_notes")
+    (unpacked / "answers.yaml").write_text("q4_lenet_params: 61706\n")
+    (unpacked / os.fsdecode(b"notes-\xfe\xfe.txt")).write_text("my notes\n")
+    member = scene.folder(A) / "zip_bad_utf8_member.zip"
+    with zipfile.ZipFile(member, "w") as archive:
+        archive.writestr("answers.yaml", "q4_lenet_params: 61706\n")
+        archive.writestr("notes-\u00e9\u00e9.txt", "x")
+    member.write_bytes(member.read_bytes().replace("\u00e9\u00e9".encode(), b"\xff\xfe\xff\xfe"))
+    correct = {"q4_lenet_params": Expect("correct")}
+    return [
+        Case("file name not UTF-8, in the batch root", A, entry, "files", correct),
+        Case("file name not UTF-8, in an unpacked zip", A, unpacked, "files", correct),
+        *_unreadable("zip member flagged UTF-8, not UTF-8", member, "cannot be opened"),
+    ]
+
+
+def terminal_escapes(scene: Scene) -> list[Case]:
+    """Escape sequences in an id, an answer and a folder name: screen clear, cursor moves that
+    overwrite a row, a window title, an OSC 52 clipboard write, a bidi override, a C1 CSI."""
+    folder = new_folder(scene, A, "terminal_escapes")
+    (folder / "answers.json").write_text(json.dumps(
+        {"student_id": TERMINAL_ID, "q1_proof": TERMINAL_ANSWER, "q4_lenet_params": 61706}))
+    named = new_folder(scene, A, TERMINAL_FOLDER)
+    (named / "answers.yaml").write_text(f"q1_proof: {json.dumps(TERMINAL_ANSWER)}\nq4_lenet_params: 61706\n")
+    expect = {"q1_proof": Expect("manual"), "q4_lenet_params": Expect("correct")}
+    return [Case("terminal escapes in the id and an answer", A, folder, "files", expect),
+            Case("terminal escapes in the folder name", A, named, "files", expect)]
+
+
+def formula_ids(scene: Scene) -> list[Case]:
+    """Ids a spreadsheet would run: after a `;` (Excel splits on it in many locales), `@`, `+`."""
+    cases = []
+    for name, student in FORMULA_IDS.items():
+        folder = new_folder(scene, A, name)
+        (folder / "answers.yaml").write_text(f"student_id: {json.dumps(student)}\nq4_lenet_params: 61706\n")
+        cases.append(Case(f"student_id is a formula ({name})", A, folder, "files",
+                          {"q4_lenet_params": Expect("correct")}))
+    return cases
 
 
 BUILDERS: list[Builder] = [
@@ -274,5 +330,5 @@ BUILDERS: list[Builder] = [
     zip_backslash_escape, zip_absolute, zip_symlink, not_a_zip, zip_in_zip, answers_symlink, answers_directory,
     model_symlink, fifo_answers, fifo_model, fifo_submission, device_submission, duplicate_keys,
     duplicate_keys_json, non_string_keys, python_tag, thousands_of_unknown_keys, environment_probe,
-    hostile_student_ids, impostor,
+    hostile_student_ids, id_claims, non_utf8_names, terminal_escapes, formula_ids,
 ]

@@ -13,6 +13,7 @@ from tests.test_symbolic_hostile import MARKER as SYMBOLIC_MARKER
 
 MAX_REPORT_BYTES = 64 * 1024  # a hostile answer never makes a report large
 INTERNAL = "please tell your instructor"  # the grader's own failure, never a student's doing
+TERMINAL_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e")  # ESC, BEL, C1 CSI, bidi override: never printed raw
 
 
 def report_problems(case: Case, report: Report) -> list[str]:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.names import escaped
+
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ("csc420-a2", "tdt4265-a2", "apl405-hw2", "csc411-a1")
 CATEGORIES = ("files", "values", "models", "code")
@@ -64,6 +66,11 @@ class Case:
     rest: str | None = "missing"  # the status of every question not in `expect` (None: any)
     forbidden: tuple[str, ...] = FORBIDDEN  # text its report must not contain
     batch_ignored: bool = False  # `grader batch` lists it as ignored instead of grading it
+
+    @property
+    def key(self) -> str:
+        """Its key in a batch: its name, escaped where it is not UTF-8."""
+        return escaped(self.path.name)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from grader.batch.store import load_reports, read_run_record
 from grader.batch.worker import GradeTask, grade_task, init_worker, warm_cache
 from grader.report import Report
 from grader.rubric import load_rubric, resolve_assignment
-from tests.hostile.checks import report_problems, trace_problems
+from tests.hostile.cases_files import CLAIMS, FORMULA_IDS
+from tests.hostile.checks import TERMINAL_CONTROLS, report_problems, trace_problems
 from tests.hostile.conftest import BATCH_BOUND, Corpus
 from tests.hostile.corpus import ASSIGNMENTS, CLASSMATE_TOKEN, PASSWD_LINE, SECRET_VALUE, Case
 
@@ -67,12 +68,12 @@ def test_every_hostile_submission_gets_its_statuses_in_the_batch(
     problems = []
     for case in _hostile(corpus, assignment):
         if case.batch_ignored:
-            if not any(line.startswith(case.path.name + ":") for line in record.ignored):
+            if not any(line.startswith(case.key + ":") for line in record.ignored):
                 problems.append(f"{case.name}: not listed as ignored: {record.ignored}")
-        elif case.path.name not in reports:
+        elif case.key not in reports:
             problems.append(f"{case.name}: no report")
         else:
-            problems += report_problems(case, reports[case.path.name])
+            problems += report_problems(case, reports[case.key])
     problems += trace_problems(corpus)
     assert not problems, "\n".join(problems)
 
@@ -93,7 +94,7 @@ def test_no_output_file_shows_a_secret(
     assignment: str, corpus: Corpus, batches: dict[str, tuple[Path, float, str]]
 ) -> None:
     out, _, stderr = batches[assignment]
-    may_leak = {c.path.name for c in _hostile(corpus, assignment) if CLASSMATE_TOKEN not in c.forbidden}
+    may_leak = {c.key for c in _hostile(corpus, assignment) if CLASSMATE_TOKEN not in c.forbidden}
     tokens = {SECRET_VALUE: set(), PASSWD_LINE: set(), CLASSMATE_TOKEN: {"zoe.json"}}
     found = []
     for path in [p for p in out.rglob("*") if p.is_file()]:
@@ -125,12 +126,35 @@ def test_outputs_are_safe_for_spreadsheets_and_browsers(batches: dict[str, tuple
     assert not list(out.parent.rglob("escaped-report*"))
 
 
-def test_an_impostor_does_not_take_a_classmates_report(
-    corpus: Corpus, batches: dict[str, tuple[Path, float, str]]
-) -> None:
+def test_no_claim_takes_a_classmates_report(corpus: Corpus, batches: dict[str, tuple[Path, float, str]]) -> None:
+    """Claims sorted before and after alice, and in capitals: alice keeps alice.json, every report
+    of the id says so, the gradebook keeps alice's row first and flags the claims."""
     out, _, _ = batches["csc420-a2"]
-    by_key = {r.source.path: r for _, r in load_reports(out) if r.source is not None}
-    real, impostor = by_key["alice"], by_key["zz_impostor"]
-    assert real.submission == impostor.submission == "alice"
-    assert real.score > impostor.score
-    assert any(COLLISION in w for w in [*real.warnings, *impostor.warnings])
+    by_key = {r.source.path: (p.name, r) for p, r in load_reports(out) if r.source is not None}
+    real_file, real = by_key["alice"]
+    assert real_file == "alice.json" and real.submission == "alice"
+    for key in CLAIMS:
+        file, claim = by_key[key]
+        assert file != "alice.json" and claim.score < real.score, key
+        assert any(COLLISION in w for w in claim.warnings), key
+    assert any(COLLISION in w for w in real.warnings)
+    rows = [r for r in csv.reader(io.StringIO((out / "gradebook.csv").read_text())) if r[0].casefold() == "alice"]
+    assert [r[1] for r in rows[:1]] == [f"{real.score:g}"] and rows[0][-1].startswith("duplicate id: also claimed")
+    assert len(rows) == 1 + len(CLAIMS) and all("claims the id of alice" in r[-1] for r in rows[1:])
+
+
+def test_formula_ids_are_defused_or_quoted(batches: dict[str, tuple[Path, float, str]]) -> None:
+    out, _, _ = batches["csc420-a2"]
+    text = (out / "gradebook.csv").read_text()
+    for student in FORMULA_IDS.values():
+        shown = "'" + student if student[0] in "=+-@" else student
+        assert f'"{shown}"' in text or f"\n{shown}," in text, student
+    assert '"x;=HYPERLINK(A1);@SUM(1)"' in text  # one cell for a spreadsheet that splits on `;`
+
+
+def test_no_control_character_reaches_the_terminal(batches: dict[str, tuple[Path, float, str]]) -> None:
+    """The progress lines and the closing lines (`ignored:`, `failed:`) show escapes as text."""
+    for assignment, (_, _, stderr) in batches.items():
+        assert not [c for c in TERMINAL_CONTROLS if c in stderr], assignment
+    _, _, stderr = batches["csc420-a2"]
+    assert "esc\\x1b[31mred" in stderr

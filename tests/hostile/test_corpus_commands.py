@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli
+from tests.hostile.checks import TERMINAL_CONTROLS
 from tests.hostile.conftest import Corpus
 from tests.hostile.corpus import FORBIDDEN
 
@@ -22,6 +23,7 @@ SAMPLE = [
     "q6b_tanh_grad: injection: import_os", "q1_threshold_net: absurd shape", "t1b_grad_shape_w1: a million entries",
     "model: pickle payload in torch.save, .pt", "model: safetensors offsets beyond the file",
     "code: read the grader's environment", "code: plant a symlink as its output",
+    "terminal escapes in the id and an answer", "file name not UTF-8, in the batch root",
 ]
 SPREADSHEET_FORMULA = ("=", "+", "-", "@")
 
@@ -37,6 +39,7 @@ def test_check_tells_the_student_without_failing(name: str, corpus: Corpus) -> N
     assert result.exit_code == 0, result.output
     assert result.output.strip()
     assert not [s for s in case.forbidden if s in result.output]
+    assert not [c for c in TERMINAL_CONTROLS if c in result.output]
 
 
 @pytest.mark.parametrize("name", SAMPLE)
@@ -71,3 +74,27 @@ def _number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"], ["--wrong"]], ids=["text", "json", "wrong"])
+def test_groups_shows_answers_and_ids_without_driving_the_terminal(
+    extra: list[str], batches: dict[str, tuple[Path, float, str]]
+) -> None:
+    out, _, _ = batches["csc420-a2"]
+    result = CliRunner().invoke(cli, ["groups", str(out), "q1_proof", *extra])
+    assert result.exit_code == 0, result.output
+    assert not [c for c in TERMINAL_CONTROLS if c in result.output]
+    assert extra == ["--wrong"] or "2Kalice  15/15 correct" in result.output
+
+
+def test_export_lists_what_it_leaves_out_without_driving_the_terminal(
+    batches: dict[str, tuple[Path, float, str]]
+) -> None:
+    out, _, _ = batches["csc420-a2"]
+    result = CliRunner().invoke(cli, ["export", str(out), "--to", "moodle"])
+    assert result.exit_code == 0, result.output
+    assert "left out: @SUM(1): a spreadsheet would run this id as a formula" in result.output
+    assert "left out: alice: duplicate id: claims the id of alice" in result.output
+    assert not [c for c in TERMINAL_CONTROLS if c in result.output]
+    identifiers = [row[0] for row in csv.reader(io.StringIO((out / "moodle.csv").read_text()))]
+    assert identifiers.count("alice") == 1
