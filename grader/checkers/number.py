@@ -9,11 +9,43 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from grader.checkers.base import ComparedQuestion, Verdict
+from grader.checkers.base import ComparedQuestion, GradingContext, Verdict, is_blank, shorten
 from grader.parsing.errors import AnswerParseError
-from grader.parsing.numbers import fraction_from_decimal, parse_number_text
+from grader.parsing.numbers import (
+    Reading,
+    fraction_from_decimal,
+    number_readings,
+    parse_number_text,
+    plain_decimal,
+)
 from grader.report import Status
 from grader.tolerance import Relative, Tolerance
+
+SHOWN_LENGTH = 80  # characters of a student's number shown back in feedback
+MISPLACED_POINT_POWERS = range(1, 7)  # 10¹ … 10⁶
+MISPLACED_POINT_DIGITS = Fraction(1, 100)  # the scaled answer agrees to 1 % as well
+
+
+class WrittenNumber(Fraction):
+    """A student's number with the text it was read from: feedback shows it as written
+    (`1153840.0000001`, not 1153840). Arithmetic on it gives plain Fractions."""
+
+    __slots__ = ("written",)
+    written: str
+
+    def __new__(cls, value: Fraction, written: str) -> WrittenNumber:
+        number = super().__new__(cls, value.numerator, value.denominator)
+        number.written = written
+        return number
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WrittenNumber, (Fraction(self.numerator, self.denominator), self.written))
+
+    def __copy__(self) -> WrittenNumber:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> WrittenNumber:
+        return self
 
 
 def read_number(raw: Any) -> Fraction:
@@ -23,16 +55,23 @@ def read_number(raw: Any) -> Fraction:
     if isinstance(raw, int):
         return Fraction(raw)
     if isinstance(raw, Decimal):
-        return fraction_from_decimal(raw)
+        return WrittenNumber(fraction_from_decimal(raw), str(raw))
     if isinstance(raw, float):
-        return fraction_from_decimal(Decimal(repr(raw)))
+        return WrittenNumber(fraction_from_decimal(Decimal(repr(raw))), repr(raw))
     if isinstance(raw, str):
-        return parse_number_text(raw)
+        return WrittenNumber(parse_number_text(raw), shown_as_written(raw))
     what = "a list" if isinstance(raw, list) else "a mapping" if isinstance(raw, dict) else "not text"
     raise AnswerParseError(f"your answer is {what}; this question takes a single number")
 
 
+def shown_as_written(raw: str) -> str:
+    return shorten(" ".join(raw.split()), SHOWN_LENGTH)
+
+
 def format_number(value: Fraction) -> str:
+    written = getattr(value, "written", None)
+    if isinstance(written, str):
+        return written
     if value.denominator == 1:
         return f"{value.numerator:,}"
     return f"{float(value):.10g}"
@@ -76,10 +115,64 @@ class NumberQuestion(ComparedQuestion[Fraction]):
                                        f"{float(expected):.4g} to a whole number")
 
     def near_miss(self, got: Fraction, expected: Fraction) -> str | None:
-        if expected != 0 and self.equivalent(-got, expected):
+        """A sign error or a misplaced decimal point: only for a nonzero answer whose digits are
+        right, i.e. got / 10^k is accepted and within 1 % of the reference (not `0`, `1e-12`)."""
+        if got == 0 or expected == 0:
+            return None
+        if self.equivalent(-got, expected):
             return "a sign error"
-        for power in range(1, 7):
+        for power in MISPLACED_POINT_POWERS:
             for factor in (Fraction(10) ** power, Fraction(1, 10**power)):
-                if expected != 0 and self.equivalent(got, expected * factor):
+                scaled = Fraction(got) / factor
+                close = abs(scaled - expected) <= MISPLACED_POINT_DIGITS * abs(expected)
+                if close and self.equivalent(scaled, expected):
                     return f"a misplaced decimal point (off by a factor of {float(factor):g})"
         return None
+
+    # -- `59,476`: two readings ----------------------------------------------------------------
+
+    def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
+        readings = _readings(raw)
+        if readings is None or len(readings) < 2:
+            return super().grade(raw, ctx)
+        return self._grade_readings(shown_as_written(raw), readings, ctx)
+
+    def _grade_readings(self, shown: str, readings: list[Reading], ctx: GradingContext) -> Verdict:
+        """Accepted only when exactly one reading matches the reference or a listed answer; the
+        feedback says which reading was used."""
+        expected = self.expected_value(ctx)
+        judged = [(r, self._judge(WrittenNumber(r.value, shown), expected, ctx)) for r in readings]
+        matching = [(r, v) for r, v in judged if _matches(v)]
+        both = " or as ".join(f"{plain_decimal(r.value)} ({r.how})" for r in readings)
+        if len(matching) == 1:
+            reading, verdict = matching[0]
+            verdict.feedback += f" (read as {plain_decimal(reading.value)}, {reading.how})"
+        elif not matching:
+            text = f"your answer {shown} is not correct, read either as {both}"
+            for reading in readings:
+                if (slip := self.near_miss(reading.value, expected)) is not None:
+                    text += f"; read as {plain_decimal(reading.value)} it looks like {slip}"
+            if self.reveal_answer or (self.reveal_answer is None and ctx.reveal_answers):
+                text += f"; expected {self.show(expected)}"
+            verdict = Verdict(Status.INCORRECT, 0.0, text)
+        else:
+            verdict = Verdict(Status.INVALID, 0.0, f"your answer {shown} could be read as {both}, "
+                              "and the grader cannot tell which you meant: write it without the "
+                              "comma, or with a decimal point")
+        verdict.answer = shown
+        verdict.expected = self.show(expected)
+        return verdict
+
+
+def _readings(raw: Any) -> list[Reading] | None:
+    if not isinstance(raw, str) or is_blank(raw):
+        return None
+    try:
+        return number_readings(raw)
+    except AnswerParseError:
+        return None  # the usual flow reports it
+
+
+def _matches(verdict: Verdict) -> bool:
+    return verdict.status in (Status.CORRECT, Status.PARTIAL) or verdict.mistake is not None
+
