@@ -97,7 +97,7 @@ VERDICTS = [
     ("power_of_ten_slip_small", DW3, "0.0062", Status.INCORRECT, "factor of 10"),
     ("zero_is_not_a_slip", DW3, "0", Status.INCORRECT, "your answer 0 is not correct"),
     ("tiny_is_not_a_slip", DW3, "1e-12", Status.INCORRECT, "your answer 1e-12 is not correct"),
-    ("other_digits_are_not_a_slip", FLOPS, 215384, Status.INCORRECT, "215,384 is not correct"),
+    ("other_digits_are_not_a_slip", FLOPS, 215384, Status.INCORRECT, "215384 is not correct"),
     # shown as written
     ("shown_as_written", FLOPS, "1153840.0000001", Status.INCORRECT, "1153840.0000001 is not correct"),
     ("float_shown_as_written", FLOPS, 1153840.0000001, Status.INCORRECT,
@@ -121,7 +121,46 @@ def test_verdicts(data: dict[str, Any], raw: Any, status: Status, fragment: str)
     (1153840.0000001, "1153840.0000001"),
     ("1,153,840 FLOPs", "1,153,840 FLOPs"),
     ("59,476", "59,476"),
-    (1153840, "1,153,840"),
+    (1153840, "1153840"),
 ], ids=["string", "float", "with_unit", "ambiguous", "integer"])
 def test_the_report_shows_the_answer_as_written(raw: Any, shown: str) -> None:
     assert grade(FLOPS, raw).answer == shown
+
+
+def _flops_question() -> Any:
+    from grader.rubric import load_rubric, resolve_assignment
+
+    return load_rubric(resolve_assignment("csc420-a2")).rubric.question("q3_flops_no_bias")
+
+
+SAME_ANSWER = [
+    ("thousands_reading_and_integer", "578,560", 578560, True),
+    ("same_ambiguous_text", "59,476", "59,476", True),
+    ("ambiguous_and_decimal", "59,476", "59.476", True),
+    ("ambiguous_and_neither", "59,476", "59.5", False),
+    ("integer_and_grouped", 1153840, "1,153,840", True),
+]
+
+
+@pytest.mark.parametrize(("left", "right", "same"), [r[1:] for r in SAME_ANSWER],
+                         ids=[r[0] for r in SAME_ANSWER])
+def test_groups_compare_every_reading(left: Any, right: Any, same: bool) -> None:
+    from grader.groups import same_answer
+
+    assert same_answer(_flops_question(), left, right) is same
+    assert same_answer(_flops_question(), right, left) is same
+
+
+def test_a_read_number_survives_pickling_and_copying() -> None:
+    import copy
+    import pickle
+
+    from grader.checkers.number import AmbiguousNumber, WrittenNumber
+
+    written = WrittenNumber(Fraction(3, 2), "1,5")
+    ambiguous = AmbiguousNumber((Fraction(59476), Fraction(59476, 1000)), "59,476")
+    for value in (written, ambiguous):
+        for again in (pickle.loads(pickle.dumps(value)), copy.deepcopy(value), copy.copy(value)):
+            assert again == value and again.written == value.written
+    assert pickle.loads(pickle.dumps(ambiguous)).readings == ambiguous.readings
+    assert type(written + 1) is Fraction

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field
 
@@ -22,6 +22,7 @@ from grader.report import Status
 from grader.tolerance import Relative, Tolerance
 
 SHOWN_LENGTH = 80  # characters of a student's number shown back in feedback
+WRITTEN_INTEGER_BITS = 10_000
 MISPLACED_POINT_POWERS = range(1, 7)  # 10¹ … 10⁶
 MISPLACED_POINT_DIGITS = Fraction(1, 100)  # the scaled answer agrees to 1 % as well
 
@@ -33,7 +34,7 @@ class WrittenNumber(Fraction):
     __slots__ = ("written",)
     written: str
 
-    def __new__(cls, value: Fraction, written: str) -> WrittenNumber:
+    def __new__(cls, value: Fraction, written: str) -> Self:
         number = super().__new__(cls, value.numerator, value.denominator)
         number.written = written
         return number
@@ -41,11 +42,31 @@ class WrittenNumber(Fraction):
     def __reduce__(self) -> tuple[Any, ...]:
         return (WrittenNumber, (Fraction(self.numerator, self.denominator), self.written))
 
-    def __copy__(self) -> WrittenNumber:
+    def __copy__(self) -> Self:
         return self
 
-    def __deepcopy__(self, memo: Any) -> WrittenNumber:
+    def __deepcopy__(self, memo: Any) -> Self:
         return self
+
+
+class AmbiguousNumber(WrittenNumber):
+    """`59,476`: a number with two readings. Its own value is the first (thousands) reading; a
+    question compares every reading (`NumberQuestion.equivalent`)."""
+
+    __slots__ = ("readings",)
+    readings: tuple[Fraction, ...]
+
+    def __new__(cls, readings: tuple[Fraction, ...], written: str) -> Self:
+        number = super().__new__(cls, readings[0], written)
+        number.readings = readings
+        return number
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AmbiguousNumber, (self.readings, self.written))
+
+
+def _values(value: Fraction) -> tuple[Fraction, ...]:
+    return value.readings if isinstance(value, AmbiguousNumber) else (value,)
 
 
 def read_number(raw: Any) -> Fraction:
@@ -53,7 +74,9 @@ def read_number(raw: Any) -> Fraction:
     if isinstance(raw, bool):
         raise AnswerParseError(f"your answer {str(raw).lower()} is a yes/no value, not a number")
     if isinstance(raw, int):
-        return Fraction(raw)
+        if raw.bit_length() > WRITTEN_INTEGER_BITS:  # str() of a huge int is refused by Python
+            return Fraction(raw)
+        return WrittenNumber(Fraction(raw), str(raw))  # `578560`, not `578,560`: reads back as one
     if isinstance(raw, Decimal):
         return WrittenNumber(fraction_from_decimal(raw), str(raw))
     if isinstance(raw, float):
@@ -87,6 +110,9 @@ class NumberQuestion(ComparedQuestion[Fraction]):
     answer_hint = "a number, e.g. 2359296, 2,359,296 or 3.1e-4"
 
     def parse(self, raw: Any) -> Fraction:
+        readings = _readings(raw)
+        if readings is not None and len(readings) > 1:
+            return AmbiguousNumber(tuple(r.value for r in readings), shown_as_written(raw))
         return read_number(raw)
 
     def to_value(self, reference_output: Any) -> Fraction:
@@ -95,7 +121,14 @@ class NumberQuestion(ComparedQuestion[Fraction]):
         return Fraction(Decimal(repr(float(reference_output))))
 
     def equivalent(self, got: Fraction, expected: Fraction) -> bool:
-        return self.tolerance.accepts(got, expected)
+        """Within the tolerance; a number with two readings (`59,476`) is equivalent to another
+        when exactly one pairing of readings is (or both are written with the same readings)."""
+        left, right = _values(got), _values(expected)
+        if len(left) == 1 and len(right) == 1:
+            return self.tolerance.accepts(got, expected)
+        if left == right:
+            return True
+        return sum(self.tolerance.accepts(a, b) for a in left for b in right) == 1
 
     def show(self, value: Fraction) -> str:
         return format_number(value)
