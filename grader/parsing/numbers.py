@@ -49,6 +49,10 @@ _SEVERAL = (
     re.compile(r"\d\s*[;,]\s+[-+]?\.?\d|\d\s+,\s*[-+]?\.?\d|\d\s*;\s*[-+]?\.?\d"),  # "1, 2"
     re.compile(r"\d\s*[;,]\s*[A-Za-z_]\w*\s*="),  # "a = 5, b = 6"
 )
+# `48 120`, `1 151 280`, `1,151,280` inside arithmetic (a single comma group is ambiguous)
+_IN_ARITHMETIC_GROUPS = re.compile(
+    r"(?<![\d.,])[1-9]\d{0,2}(?:(?: \d{3})+|(?:,\d{3}){2,})(?![\d.,]|\s\d)"
+)
 THOUSANDS = "the comma read as a thousands separator"
 DECIMAL_COMMA = "the comma read as a decimal comma"
 
@@ -112,9 +116,13 @@ def plain_decimal(value: Fraction) -> str:
 
 
 def _arithmetic(text: str) -> Fraction | None:
-    """`784*64 + 64` or `2\\sqrt{52321} - 398`: constant arithmetic, read by the safe parser."""
+    """`784*64 + 64` or `2\\sqrt{52321} - 398`: constant arithmetic, read by the safe parser.
+
+    Thousands groups that cannot be anything else are joined first (`48 120 + 156`,
+    `1,151,280 + 2560`); `59,476` (ambiguous) and `12 3` (not groups) are left to be refused."""
     from grader.mathparse import evaluate_constant
 
+    text = _IN_ARITHMETIC_GROUPS.sub(lambda m: re.sub(r"[ ,]", "", m.group()), fold_width(text))
     try:
         value = evaluate_constant(text)
     except AnswerParseError:
