@@ -133,6 +133,11 @@ REFUSED = [
     ("log_base_one", "log_1(x)", X, "unknown_name", "base"),
     ("nth_root", r"\sqrt[3]{x}", X, "unsupported", "square root"),
     ("root_of_nothing", "2√", X, "syntax", "nothing after it"),
+    # limits and what a scalar question does not take
+    ("too_deep", "(" * 60 + "x" + ")" * 60, X, "limits", "deep"),
+    ("too_many_symbols", "+".join(["x"] * 450), X, "limits", "symbols"),
+    ("inverse_function", "tanh^{-1}(x)", X, "unsupported", "inverse"),
+    ("matrix_product_in_scalar", "x @ x", X, "unsupported", "matrix product"),
 ]
 
 

@@ -122,8 +122,7 @@ def normalise(text: str, limits: Limits) -> str:
     if len(text) > limits.max_length:
         raise AnswerParseError(
             f"your answer is {len(text):,} characters long; the limit is {limits.max_length:,}: "
-            "write just the final formula"
-        )
+            "write just the final formula", kind="limits")
     text = fold_width(text)
     for bad, good in _UNICODE.items():
         text = text.replace(bad, good)
@@ -152,8 +151,8 @@ def tokenize(text: str, limits: Limits) -> list[Token]:
     while i < len(text):
         if len(tokens) > limits.max_tokens:
             raise AnswerParseError(
-                f"your answer has more than {limits.max_tokens} symbols; write a shorter formula"
-            )
+                f"your answer has more than {limits.max_tokens} symbols; write a shorter formula",
+                kind="limits")
         ch = text[i]
         if ch.isspace():
             i += 1

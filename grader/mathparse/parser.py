@@ -247,8 +247,8 @@ class _Parser:
         self.nodes += 1
         if self.nodes > self.config.limits.max_nodes:
             raise AnswerParseError(
-                f"your answer is too long (over {self.config.limits.max_nodes} terms); simplify it"
-            )
+                f"your answer is too long (over {self.config.limits.max_nodes} terms); simplify it",
+                kind="limits")
         return node
 
     def nested(self, parse_fn: Callable[[], Node]) -> Node:
@@ -256,8 +256,7 @@ class _Parser:
         if self.depth > self.config.limits.max_depth:
             raise AnswerParseError(
                 "your answer nests brackets or powers more than "
-                f"{self.config.limits.max_depth} deep"
-            )
+                f"{self.config.limits.max_depth} deep", kind="limits")
         try:
             return parse_fn()
         finally:
@@ -297,7 +296,8 @@ class _Parser:
                 if op == "@" and not self.matrix:  # no scalar evaluator knows it
                     raise AnswerParseError(
                         f"your answer uses @ (a matrix product) at character {token.pos + 1}; "
-                        "this question takes a formula of scalars: write * to multiply")
+                        "this question takes a formula of scalars: write * to multiply",
+                        kind="unsupported")
                 if token.text == "·" and self.matrix:
                     op = "dot"
                 node = self.made(Bin(op, node, self.factor()))
@@ -359,8 +359,8 @@ class _Parser:
     def require_matrix(self, what: str) -> None:
         if not self.matrix:
             raise AnswerParseError(
-                f"your answer has {what}, but this question takes a scalar formula"
-            )
+                f"your answer has {what}, but this question takes a scalar formula",
+                kind="unsupported")
 
     def postfix(self) -> Node:
         return self.postfix_tail(self.nested(self.primary))
@@ -410,12 +410,11 @@ class _Parser:
         mantissa, _, exponent = text.lower().partition("e")
         if exponent and abs(int(exponent)) > limits.max_decimal_exponent:
             raise AnswerParseError(
-                f"your answer has the number {text}, whose exponent is out of range"
-            )
+                f"your answer has the number {text}, whose exponent is out of range", kind="limits")
         if len(mantissa.replace(".", "").lstrip("0")) > limits.max_integer_digits:
             raise AnswerParseError(
-                f"your answer has a number with more than {limits.max_integer_digits} digits"
-            )
+                f"your answer has a number with more than {limits.max_integer_digits} digits",
+                kind="limits")
         try:
             return Fraction(Decimal(text))
         except (InvalidOperation, ValueError):
@@ -603,8 +602,8 @@ class _Parser:
         spec = FUNCTIONS.get(function)
         if spec is not None and not (spec.matrix if self.matrix else spec.scalar):
             raise AnswerParseError(
-                f"your answer uses {written}, which does not apply to this question"
-            )
+                f"your answer uses {written}, which does not apply to this question",
+                kind="unsupported")
         if self.at("OP", "'"):
             self.advance()
             primed = PRIMED.get(function) or self.config.primes.get(function)
@@ -650,12 +649,12 @@ class _Parser:
     def power_exponent(self) -> Node:
         if self.at("OP", "-") and self.at("NUM", "1", ahead=1):
             raise AnswerParseError(
-                "your answer has an inverse function (^-1), which the grader does not read"
-            )
+                "your answer has an inverse function (^-1), which the grader does not read",
+                kind="unsupported")
         if self.at("OP", "{") and self.at("OP", "-", ahead=1):
             raise AnswerParseError(
-                "your answer has an inverse function (^{-1}), which the grader does not read"
-            )
+                "your answer has an inverse function (^{-1}), which the grader does not read",
+                kind="unsupported")
         return self.primary()
 
     def arguments(self, written: str) -> list[Node]:
