@@ -74,17 +74,29 @@ def read_number(raw: Any) -> Fraction:
     if isinstance(raw, bool):
         raise AnswerParseError(f"your answer {str(raw).lower()} is a yes/no value, not a number")
     if isinstance(raw, int):
-        if raw.bit_length() > WRITTEN_INTEGER_BITS:  # str() of a huge int is refused by Python
-            return Fraction(raw)
-        return WrittenNumber(Fraction(raw), str(raw))  # `578560`, not `578,560`: reads back as one
+        return Fraction(raw)
     if isinstance(raw, Decimal):
-        return WrittenNumber(fraction_from_decimal(raw), str(raw))
+        return fraction_from_decimal(raw)
     if isinstance(raw, float):
-        return WrittenNumber(fraction_from_decimal(Decimal(repr(raw))), repr(raw))
+        return fraction_from_decimal(Decimal(repr(raw)))
     if isinstance(raw, str):
-        return WrittenNumber(parse_number_text(raw), shown_as_written(raw))
+        return parse_number_text(raw)
     what = "a list" if isinstance(raw, list) else "a mapping" if isinstance(raw, dict) else "not text"
     raise AnswerParseError(f"your answer is {what}; this question takes a single number")
+
+
+def read_written_number(raw: Any) -> Fraction:
+    """`read_number`, keeping the text the student wrote for feedback (number questions)."""
+    value = read_number(raw)
+    if isinstance(raw, str):
+        return WrittenNumber(value, shown_as_written(raw))
+    if isinstance(raw, float):
+        return WrittenNumber(value, repr(raw))
+    if isinstance(raw, Decimal):
+        return WrittenNumber(value, str(raw))
+    if isinstance(raw, int) and raw.bit_length() <= WRITTEN_INTEGER_BITS:  # str() of huge ints fails
+        return WrittenNumber(value, str(raw))  # `578560`, not `578,560`: it reads back as one
+    return value
 
 
 def shown_as_written(raw: str) -> str:
@@ -113,7 +125,7 @@ class NumberQuestion(ComparedQuestion[Fraction]):
         readings = _readings(raw)
         if readings is not None and len(readings) > 1:
             return AmbiguousNumber(tuple(r.value for r in readings), shown_as_written(raw))
-        return read_number(raw)
+        return read_written_number(raw)
 
     def to_value(self, reference_output: Any) -> Fraction:
         if isinstance(reference_output, Fraction | int):
