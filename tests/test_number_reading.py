@@ -62,6 +62,7 @@ NOT_ONE_NUMBER = [
     ("or_choice", "5 or 6", "several_answers", "give one answer"),
     ("and_pair", "1.5 and 2", "several_answers", "give one answer"),
     ("semicolon_list", "5;6", "several_answers", "give one answer"),
+    ("enumeration_comma_list", "5、6", "several_answers", "give one answer"),
     ("side_by_side", "12 3", "several_answers", "side by side"),
     ("named_values", "a = 5, b = 6", "several_answers", "give one answer"),
     ("comparison", "5>=5", "several_answers", "comparison"),

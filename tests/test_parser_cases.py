@@ -78,6 +78,7 @@ READS = [
     ("greek_underscore_digit", "β_1 x", GREEK, "beta1*x"),
     ("latex_greek_subscript", r"\beta_1 x", GREEK, "beta1*x"),
     ("latex_greek_braces", r"\beta_{2} + x", GREEK, "beta_2 + x"),
+    ("latex_greek_digit", r"\beta1 x", GREEK, "beta1*x"),
     ("greek_digit_declared_with_underscore", "β2 + x", GREEK, "beta_2 + x"),
     # full-width forms from CJK input methods
     ("full_width_brackets", "（x＋1）＊2", X, "(x + 1)*2"),

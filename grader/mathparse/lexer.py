@@ -284,6 +284,9 @@ def _command(text: str, i: int, tokens: list[Token]) -> int:
         kind = "IDENT" if symbol in ("⊤", "d", "π") else "OP"
         tokens.append(Token(kind, symbol, i))
         return end
+    if name in GREEK and (digits := re.compile(r"\d+").match(text, end)) is not None:
+        tokens.append(Token("IDENT", name + digits.group(), i))  # `\beta1` is beta1, as `β1`
+        return digits.end()
     if name in GREEK or name == "sigma":
         tokens.append(Token("IDENT", name, i))
         return end
