@@ -145,6 +145,11 @@ def _delimiter(match: re.Match[str]) -> str:
 
 
 def tokenize(text: str, limits: Limits) -> list[Token]:
+    return tokenize_normalised(text, limits)[0]
+
+
+def tokenize_normalised(text: str, limits: Limits) -> tuple[list[Token], str]:
+    """The tokens and the normalised text their positions point into."""
     text = normalise(text, limits)
     tokens: list[Token] = []
     i = 0
@@ -196,7 +201,7 @@ def tokenize(text: str, limits: Limits) -> list[Token]:
         raise AnswerParseError(_unexpected(text, i), kind="character", text=text, position=i)
     tokens.append(Token("EOF", "", len(text)))
     _no_numbers_side_by_side(text, tokens)
-    return tokens
+    return tokens, text
 
 
 def _relation(text: str, i: int, tokens: list[Token]) -> int:

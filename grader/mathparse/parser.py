@@ -24,7 +24,7 @@ from typing import Literal
 
 from grader.mathparse.ast import Bin, Call, Const, Deriv, Neg, Node, Num, Transpose, Var, to_text
 from grader.mathparse.functions import CONSTANTS, FUNCTIONS, PRIMED, canonical_function, log_base
-from grader.mathparse.lexer import CLOSING, EQUALITY, OPENING, Token, normalise, tokenize
+from grader.mathparse.lexer import CLOSING, EQUALITY, OPENING, Token, tokenize_normalised
 from grader.mathparse.limits import DEFAULT_LIMITS, Limits
 from grader.parsing.errors import AnswerParseError
 
@@ -84,10 +84,9 @@ def parse_sides(text: str, config: ParseConfig) -> Sides:
     """Every side of `A = B = …`, labels kept as written, formulas parsed."""
     if not isinstance(text, str):
         raise AnswerParseError("your answer is not a formula: write it as text")
-    tokens = tokenize(text, config.limits)
+    tokens, normalised = tokenize_normalised(text, config.limits)
     if tokens[0].kind == "EOF":
         raise AnswerParseError("your answer has no formula in it", kind="empty")
-    normalised = normalise(text, config.limits)
     parts = _split_relations(tokens, normalised)
     labels: list[str] = []
     formulas: list[Node] = []
