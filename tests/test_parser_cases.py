@@ -191,3 +191,10 @@ def test_parse_sides_keeps_every_formula_for_the_caller(text: str, labels: tuple
 def test_printed_form_reads_back(text: str, variables: frozenset[str], expected: str) -> None:
     tree = parse_scalar(text, variables)
     assert parse_scalar(to_text(tree), variables) == tree
+
+
+def test_prepare_sides_expands_every_formula_side() -> None:
+    from grader.mathparse import prepare_sides
+
+    sides = prepare_sides("dy/dx = d/dx x^3 = 3x^2", ParseConfig("scalar", X))
+    assert [to_text(side) for side in sides] == ["3*x^2", "3*x^2"]
