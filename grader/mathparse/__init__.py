@@ -12,7 +12,7 @@ from grader.mathparse.ast import Node, count_nodes, depth, to_text
 from grader.mathparse.differentiate import expand_derivatives
 from grader.mathparse.evaluate import check_constants
 from grader.mathparse.limits import DEFAULT_LIMITS, Limits
-from grader.mathparse.parser import ParseConfig, parse
+from grader.mathparse.parser import ParseConfig, Sides, parse, parse_sides
 from grader.parsing.errors import AnswerParseError
 
 MAX_TREE_DEPTH = 200
@@ -20,7 +20,16 @@ MAX_TREE_DEPTH = 200
 
 def prepare(text: str, config: ParseConfig) -> Node:
     """Parse, expand d/dx, and check every limit: the tree is then safe to evaluate."""
-    tree = parse(text, config)
+    return _ready(parse(text, config), config)
+
+
+def prepare_sides(text: str, config: ParseConfig) -> tuple[Node, ...]:
+    """Every formula side of `A = B = F` (labels such as `dy/dx` dropped), each made ready as by
+    `prepare`, the final formula last: for a checker that checks every side."""
+    return tuple(_ready(side, config) for side in parse_sides(text, config).formulas)
+
+
+def _ready(tree: Node, config: ParseConfig) -> Node:
     tree = expand_derivatives(tree)
     if count_nodes(tree) > config.limits.max_expanded_nodes or depth(tree) > MAX_TREE_DEPTH:
         raise AnswerParseError("your answer grows too large once its derivatives are worked out")
@@ -52,9 +61,12 @@ __all__ = [
     "Limits",
     "Node",
     "ParseConfig",
+    "Sides",
     "evaluate_constant",
     "parse",
     "parse_scalar",
+    "parse_sides",
     "prepare",
+    "prepare_sides",
     "to_text",
 ]

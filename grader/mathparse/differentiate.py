@@ -85,6 +85,9 @@ _DERIVATIVES: dict[str, Callable[[Node], Node]] = {
     "relu": lambda u: call("relu_prime", u),
     "relu_prime": lambda u: ZERO,
     "softplus": lambda u: call("sigmoid", u),
+    "sin": lambda u: call("cos", u),
+    "cos": lambda u: neg(call("sin", u)),
+    "tan": lambda u: add(ONE, power(call("tan", u), TWO)),
 }
 
 

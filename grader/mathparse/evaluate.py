@@ -58,6 +58,9 @@ FLOAT_FUNCTIONS: dict[str, Callable[[Array], Array]] = {
     "relu": lambda u: np.maximum(u, 0.0),
     "relu_prime": lambda u: (u > 0).astype(np.float64),
     "softplus": lambda u: np.logaddexp(0.0, u),
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
 }
 
 CONSTANT_VALUES = {"e": math.e, "pi": math.pi}
@@ -188,6 +191,9 @@ def _mp_call(func: str, u: Any, mp: Any) -> Any:
         "relu": lambda v: max(v, mp.mpf(0)),
         "relu_prime": lambda v: mp.mpf(1 if v > 0 else 0),
         "softplus": lambda v: mp.log(1 + mp.exp(v)),
+        "sin": mp.sin,
+        "cos": mp.cos,
+        "tan": mp.tan,
     }
     return table[func](u)
 

@@ -29,6 +29,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("sech"),
         FunctionSpec("sinh"),
         FunctionSpec("cosh"),
+        FunctionSpec("sin", doc="positional encodings"),
+        FunctionSpec("cos"),
+        FunctionSpec("tan"),
         FunctionSpec("exp"),
         FunctionSpec("log", doc="natural logarithm (also ln)"),
         FunctionSpec("sqrt"),
@@ -120,7 +123,30 @@ GREEK_UNICODE = {
     "ψ": "psi",
     "ω": "omega",
     "Δ": "Delta",
+    "ι": "iota",
+    "κ": "kappa",
+    "ϕ": "phi",
+    "ϵ": "epsilon",
+    "Γ": "Gamma",
+    "Θ": "Theta",
+    "Λ": "Lambda",
+    "Φ": "Phi",
+    "Ψ": "Psi",
+    "Ω": "Omega",
 }
+
+
+# `log_2`, `log10`, `\\log_{10}`, `log_e`: a logarithm to a base, read as log(u)/log(base)
+LOG_BASE_PREFIXES = ("log_", "log")
+
+
+def log_base(name: str) -> str | None:
+    """The base written in `log_2`, `log10`, `log_b` (digits or a name), or None."""
+    for prefix in LOG_BASE_PREFIXES:
+        rest = name[len(prefix):]
+        if name.startswith(prefix) and rest and (rest.isdecimal() or prefix == "log_"):
+            return rest
+    return None
 
 
 def canonical_function(name: str, declared: dict[str, str] | None = None) -> str | None:

@@ -2,20 +2,28 @@
 
 LaTeX commands are mapped by fixed tables to the same tokens plain text gives (`\\cdot` is `*`
 or `·`, `\\sigma` is the identifier `sigma`, `\\left(` is `(`); an unknown command is an error
-that names it.
+that names it. Full-width characters from CJK input methods are folded to ASCII first. Relations
+(`=`, `!=`, `<=`, …) are REL tokens: the parser decides what a chain of them may mean.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from grader.mathparse.functions import GREEK, GREEK_UNICODE
 from grader.mathparse.limits import Limits
 from grader.parsing.errors import AnswerParseError
+from grader.parsing.text import fold_width
 
-# kinds: NUM, IDENT, OP (one of + - * / ^ @ · ⊙ ( ) { } , ' | .T), FRAC, EOF
-OPERATORS = set("+-*/^@(){},'|·⊙")
+# kinds: NUM, IDENT, OP (one of + - * / ^ @ · ⊙ ( ) [ ] { } , ' | √ .T), FRAC, REL, EOF
+OPERATORS = set("+-*/^@()[]{},'|·⊙√")
+OPENING = {"(": ")", "[": "]", "{": "}"}
+CLOSING = {closing: opening for opening, closing in OPENING.items()}
+# longest first: `<=` before `<`
+RELATIONS = ("==", "!=", "<=", ">=", "=", "<", ">")
+EQUALITY = "="
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,11 @@ _UNICODE = {
     "\u00b3": "^3",
     "\u1d40": "^T",
     "\u207b\u00b9": "^(-1)",
-    "\u221a": "sqrt",
+    "\u2260": "!=",
+    "\u2264": "<=",
+    "\u2265": ">=",
+    "\u2248": "=",
+    "\u2261": "=",
     "\u2009": " ",
     "\u202f": " ",
     "\u00a0": " ",
@@ -50,8 +62,6 @@ _UNICODE = {
     "\u00b7": "·",
     "\u03c3": "σ",
     "\u2202": "\\partial ",
-    "[": "(",
-    "]": ")",
     "\u27e8": "(",
     "\u27e9": ")",
     "y\u0302": " y_hat ",
@@ -83,7 +93,13 @@ _WRAPPERS = {
     "overrightarrow",
 }
 _ACCENTS = {"hat": "hat", "bar": "bar", "tilde": "tilde", "dot": "dot", "widehat": "hat"}
-_FUNCTION_COMMANDS = {"exp", "log", "ln", "tanh", "sinh", "cosh", "sech", "sqrt", "max"}
+_FUNCTION_COMMANDS = {
+    "exp", "log", "ln", "tanh", "sinh", "cosh", "sech", "sqrt", "max", "sin", "cos", "tan",
+}
+_RELATION_COMMANDS = {
+    "approx": "=", "equiv": "=", "simeq": "=", "coloneqq": "=", "eq": "=",
+    "neq": "!=", "ne": "!=", "leq": "<=", "le": "<=", "geq": ">=", "ge": ">=", "lt": "<", "gt": ">",
+}
 _OPERATOR_COMMANDS = {
     "cdot": "·",
     "times": "*",
@@ -102,12 +118,12 @@ _IDENT = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9\u0370-\u03ff]*")
 
 
 def normalise(text: str, limits: Limits) -> str:
-    """Unicode and LaTeX noise removed; `$…$` unwrapped; the last side of `a = b = c` kept."""
+    """Full-width forms folded, unicode and LaTeX noise removed, `$…$` unwrapped."""
     if len(text) > limits.max_length:
         raise AnswerParseError(
             f"your answer is {len(text):,} characters long; the limit is {limits.max_length:,}: "
-            "write just the final formula"
-        )
+            "write just the final formula", kind="limits")
+    text = fold_width(text)
     for bad, good in _UNICODE.items():
         text = text.replace(bad, good)
     text = text.strip()
@@ -120,27 +136,28 @@ def normalise(text: str, limits: Limits) -> str:
     text = _SPACING.sub(" ", text)
     text = _DELIMITED.sub(_delimiter, text)
     text = text.replace("\\\\", " ").replace("~", " ")
-    for relation in ("\\approx", "\\equiv", "≈", ":="):
-        text = text.replace(relation, "=")
-    if "=" in text:
-        text = text.rsplit("=", 1)[1].strip()
-    return text
+    return text.replace(":=", "=")
 
 
 def _delimiter(match: re.Match[str]) -> str:
     delim = match.group(1) or ""
-    return {"\\{": "(", "\\}": ")", ".": " ", "\\|": "|", "[": "(", "]": ")"}.get(delim, delim)
+    return {"\\{": "(", "\\}": ")", ".": " ", "\\|": "|"}.get(delim, delim)
 
 
 def tokenize(text: str, limits: Limits) -> list[Token]:
+    return tokenize_normalised(text, limits)[0]
+
+
+def tokenize_normalised(text: str, limits: Limits) -> tuple[list[Token], str]:
+    """The tokens and the normalised text their positions point into."""
     text = normalise(text, limits)
     tokens: list[Token] = []
     i = 0
     while i < len(text):
         if len(tokens) > limits.max_tokens:
             raise AnswerParseError(
-                f"your answer has more than {limits.max_tokens} symbols; write a shorter formula"
-            )
+                f"your answer has more than {limits.max_tokens} symbols; write a shorter formula",
+                kind="limits")
         ch = text[i]
         if ch.isspace():
             i += 1
@@ -166,6 +183,9 @@ def tokenize(text: str, limits: Limits) -> list[Token]:
         if ch == "_":
             i = _subscript(text, i, tokens)
             continue
+        if ch in "=<>!":
+            i = _relation(text, i, tokens)
+            continue
         if ch in OPERATORS or ch == "⊤":
             tokens.append(Token("OP" if ch != "⊤" else "IDENT", ch, i))
             i += 1
@@ -178,9 +198,32 @@ def tokenize(text: str, limits: Limits) -> list[Token]:
         if match is not None:
             i = _identifier(match.group(), i, tokens)
             continue
-        raise AnswerParseError(_unexpected(text, i))
+        raise AnswerParseError(_unexpected(text, i), kind="character", text=text, position=i)
     tokens.append(Token("EOF", "", len(text)))
-    return tokens
+    _no_numbers_side_by_side(text, tokens)
+    return tokens, text
+
+
+def _relation(text: str, i: int, tokens: list[Token]) -> int:
+    relation = next((r for r in RELATIONS if text.startswith(r, i)), None)
+    if relation is None:  # a lone `!`
+        raise AnswerParseError(_unexpected(text, i), kind="character", text=text, position=i)
+    tokens.append(Token("REL", relation, i))
+    return i + len(relation)
+
+
+def _no_numbers_side_by_side(text: str, tokens: list[Token]) -> None:
+    """`12 3` and `0..1` are errors, not the products 36 and 0·0.1."""
+    for first, second in pairwise(tokens):
+        if first.kind == "NUM" and second.kind == "NUM":
+            if first.text.endswith(".") or second.text.startswith("."):
+                message = (f"your answer has `{text[first.pos:second.pos + len(second.text)]}`, "
+                           "a number with two decimal points")
+            else:
+                message = (f"your answer has two numbers side by side, {first.text} and "
+                           f"{second.text}: write an operator between them (or give one number)")
+            raise AnswerParseError(message, kind="adjacent_numbers", text=text,
+                                   position=second.pos)
 
 
 def _continues_ident(text: str, i: int) -> bool:
@@ -189,6 +232,9 @@ def _continues_ident(text: str, i: int) -> bool:
 
 def _identifier(word: str, pos: int, tokens: list[Token]) -> int:
     end = pos + len(word)
+    if word[0] in GREEK_UNICODE and len(word) > 1 and word[1:].isdecimal():
+        tokens.append(Token("IDENT", GREEK_UNICODE[word[0]] + word[1:], pos))  # `β1` is beta1
+        return end
     if word[0] in GREEK_UNICODE and len(word) > 1 and word != "σ":
         # "δk" from unicode is rare; split a leading greek letter from what follows
         tokens.append(Token("IDENT", GREEK_UNICODE[word[0]], pos))
@@ -200,7 +246,7 @@ def _identifier(word: str, pos: int, tokens: list[Token]) -> int:
 def _subscript(text: str, i: int, tokens: list[Token]) -> int:
     """`W_1`, `y_{hat}`, `delta_out`: glue the subscript to the identifier before it."""
     if not tokens or tokens[-1].kind != "IDENT":
-        raise AnswerParseError(_unexpected(text, i))
+        raise AnswerParseError(_unexpected(text, i), kind="character", text=text, position=i)
     j = i + 1
     if j < len(text) and text[j] == "{":
         close = text.find("}", j)
@@ -214,7 +260,7 @@ def _subscript(text: str, i: int, tokens: list[Token]) -> int:
         # `W_2W_1` is W_2 times W_1 (digits end a subscript); `delta_out` and `y_hat` are names
         match = re.compile(r"\d+|\\?[A-Za-z][A-Za-z0-9]*").match(text, j)
         if match is None:
-            raise AnswerParseError(_unexpected(text, i))
+            raise AnswerParseError(_unexpected(text, i), kind="character", text=text, position=i)
         inner = match.group().lstrip("\\")
         end = match.end()
     if not re.fullmatch(r"[A-Za-z0-9]+", inner or "-"):
@@ -227,16 +273,25 @@ def _subscript(text: str, i: int, tokens: list[Token]) -> int:
 def _command(text: str, i: int, tokens: list[Token]) -> int:
     match = re.compile(r"\\([A-Za-z]+)").match(text, i)
     if match is None:
-        raise AnswerParseError(_unexpected(text, i))
+        raise AnswerParseError(_unexpected(text, i), kind="character", text=text, position=i)
     name, end = match.group(1), match.end()
     if name in ("frac", "dfrac", "tfrac"):
         tokens.append(Token("FRAC", "\\frac", i))
         return end
+    if name in _RELATION_COMMANDS:
+        tokens.append(Token("REL", _RELATION_COMMANDS[name], i))
+        return end
+    if name == "sqrt" and text.startswith("[", end):
+        raise AnswerParseError("your answer has a root other than a square root (\\sqrt[n]); "
+                               "write it as a power, e.g. x^(1/3)", kind="unsupported")
     if name in _OPERATOR_COMMANDS:
         symbol = _OPERATOR_COMMANDS[name]
         kind = "IDENT" if symbol in ("⊤", "d", "π") else "OP"
         tokens.append(Token(kind, symbol, i))
         return end
+    if name in GREEK and (digits := re.compile(r"\d+").match(text, end)) is not None:
+        tokens.append(Token("IDENT", name + digits.group(), i))  # `\beta1` is beta1, as `β1`
+        return digits.end()
     if name in GREEK or name == "sigma":
         tokens.append(Token("IDENT", name, i))
         return end
@@ -270,4 +325,4 @@ def _wrapped(text: str, name: str, end: int, start: int, tokens: list[Token]) ->
 
 def _unexpected(text: str, i: int) -> str:
     snippet = text[i : i + 12]
-    return f"your answer has {snippet!r} at character {i + 1}, which the grader cannot read"
+    return f"your answer has {snippet!r}, which the grader cannot read"

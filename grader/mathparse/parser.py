@@ -8,6 +8,10 @@
 
 Every name is resolved here against the question's variables and the whitelist; the depth and
 node count are bounded while parsing, so a hostile answer fails fast with a message.
+
+A relation splits the answer into sides (`parse_sides`). Only `=` (and `≈`, `:=`) may appear, and
+only as a chain whose earlier sides are labels (`dy/dz = …`, `f'(x) = …`, `L = …`) or formulas
+the caller checks too; `a != b`, `5==5` and `5>=5` are refused, never read as their last side.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Literal
 
-from grader.mathparse.ast import Bin, Call, Const, Deriv, Neg, Node, Num, Transpose, Var
-from grader.mathparse.functions import CONSTANTS, FUNCTIONS, PRIMED, canonical_function
-from grader.mathparse.lexer import Token, tokenize
+from grader.mathparse.ast import Bin, Call, Const, Deriv, Neg, Node, Num, Transpose, Var, to_text
+from grader.mathparse.functions import CONSTANTS, FUNCTIONS, PRIMED, canonical_function, log_base
+from grader.mathparse.lexer import CLOSING, EQUALITY, OPENING, Token, tokenize_normalised
 from grader.mathparse.limits import DEFAULT_LIMITS, Limits
 from grader.parsing.errors import AnswerParseError
 
@@ -45,19 +49,154 @@ class ParseConfig:
         return ", ".join(names) if names else "no variables"
 
 
+@dataclass(frozen=True)
+class Sides:
+    """An answer written as a chain `A = B = C`: its label sides and its formula sides, in order.
+
+    The last side is always a formula. An earlier side is a label when it only names what is
+    computed: a name (`L`, `y_hat`, `f(x)` for an undeclared f), a primed name (`f'(x)`,
+    `tanh'(x)`, `σ'(2x)`), or a derivative quotient without an operand (`dy/dz`, `dL/dW_1`,
+    `∂L/∂z`, `\\frac{dy}{dx}`, `\\frac{\\partial L}{\\partial W}`). Every other side is a formula."""
+
+    labels: tuple[str, ...]
+    formulas: tuple[Node, ...]
+
+
 def parse(text: str, config: ParseConfig) -> Node:
-    """The tree of one answer, or `AnswerParseError` with a student-facing message."""
+    """The tree of one answer, or `AnswerParseError` with a student-facing message.
+
+    A chain is read only when its earlier formula sides print exactly as its last side (`2x = 2*x`);
+    callers that check every side of a chain use `parse_sides`."""
+    sides = parse_sides(text, config)
+    last = sides.formulas[-1]
+    shown = to_text(last)
+    if any(to_text(side) != shown for side in sides.formulas[:-1]):
+        raise AnswerParseError(
+            f"your answer writes a chain of {len(sides.formulas)} formulas joined by `=`; "
+            "write only the final formula (a left side that names it, such as dy/dx =, "
+            "f'(x) = or L =, is fine)",
+            kind="relation",
+        )
+    return last
+
+
+def parse_sides(text: str, config: ParseConfig) -> Sides:
+    """Every side of `A = B = …`, labels kept as written, formulas parsed."""
     if not isinstance(text, str):
         raise AnswerParseError("your answer is not a formula: write it as text")
-    tokens = tokenize(text, config.limits)
+    tokens, normalised = tokenize_normalised(text, config.limits)
     if tokens[0].kind == "EOF":
-        raise AnswerParseError("your answer has no formula in it")
-    return _Parser(tokens, config).parse_all()
+        raise AnswerParseError("your answer has no formula in it", kind="empty")
+    parts = _split_relations(tokens, normalised)
+    labels: list[str] = []
+    formulas: list[Node] = []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if not last and _is_label(part, config):
+            labels.append(normalised[part[0].pos : part[-1].pos + len(part[-1].text)])
+            continue
+        end = parts[index + 1][0].pos if not last else len(normalised)
+        side = [*part, Token("EOF", "", end)]
+        formulas.append(_Parser(side, config, normalised).parse_all())
+    return Sides(tuple(labels), tuple(formulas))
+
+
+def _split_relations(tokens: list[Token], text: str) -> list[list[Token]]:
+    """The sides between REL tokens; anything but `=` is refused; `= x` is just x."""
+    parts: list[list[Token]] = [[]]
+    for token in tokens[:-1]:
+        if token.kind != "REL":
+            parts[-1].append(token)
+            continue
+        if token.text != EQUALITY:
+            raise AnswerParseError(
+                f"your answer is a comparison (`{token.text}`), not a formula: write just the "
+                "formula", kind="relation", text=text, position=token.pos,
+            )
+        parts.append([])
+    if not parts[0] and len(parts) > 1:  # "= 2x": a leading `=` from a worked line
+        parts.pop(0)
+    for part, following in zip(parts, [*parts[1:], None], strict=True):
+        if not part:
+            where = following[0].pos if following else len(text)
+            raise AnswerParseError("your answer has an `=` with nothing on one side",
+                                   kind="relation", text=text, position=where)
+    return parts
+
+
+def _is_label(part: list[Token], config: ParseConfig) -> bool:
+    return _is_name_label(part, config) or _is_quotient_label(part)
+
+
+def _is_name_label(part: list[Token], config: ParseConfig) -> bool:
+    """`L`, `y_hat`, `f(x)` (f not a variable or function), `f'(x)`, `tanh'(x)`, `σ'(2x)`."""
+    if part[0].kind != "IDENT":
+        return False
+    primes = 0
+    while 1 + primes < len(part) and part[1 + primes].text == "'":
+        primes += 1
+    rest = part[1 + primes :]
+    if not rest:
+        return True
+    name = part[0].text
+    callable_name = primes > 0 or (
+        name not in config.variables and canonical_function(name, config.functions) is None
+    )
+    return callable_name and _one_bracket_group(rest)
+
+
+def _one_bracket_group(rest: list[Token]) -> bool:
+    if rest[0].text not in OPENING or rest[-1].text != OPENING[rest[0].text]:
+        return False
+    depth = 0
+    for index, token in enumerate(rest):
+        depth += token.text in OPENING
+        depth -= token.text in CLOSING
+        if depth == 0 and index < len(rest) - 1:
+            return False
+    return True
+
+
+def _is_quotient_label(part: list[Token]) -> bool:
+    """`dy/dz`, `d y / d z`, `∂L/∂W_1`, `\\frac{dy}{dx}`, `\\frac{\\partial L}{\\partial W}`."""
+    texts = [t.text for t in part]
+    if texts.count("/") == 1 and part[0].kind != "FRAC":
+        slash = texts.index("/")
+        return _is_differential(part[:slash]) and _is_differential(part[slash + 1 :])
+    if part[0].kind == "FRAC" and len(part) > 1 and texts[1] == "{":
+        close = _group_end(texts, 1)
+        if close is None or close + 1 >= len(texts) or texts[close + 1] != "{":
+            return False
+        end = _group_end(texts, close + 1)
+        return (
+            end == len(texts) - 1
+            and _is_differential(part[2:close])
+            and _is_differential(part[close + 2 : end])
+        )
+    return False
+
+
+def _group_end(texts: list[str], start: int) -> int | None:
+    depth = 0
+    for index in range(start, len(texts)):
+        depth += texts[index] == "{"
+        depth -= texts[index] == "}"
+        if depth == 0:
+            return index
+    return None
+
+
+def _is_differential(part: list[Token]) -> bool:
+    """`dy`, `dW_1`, `d y`, `∂ L` (∂ is read as d)."""
+    if len(part) == 1:
+        return part[0].kind == "IDENT" and part[0].text.startswith("d") and len(part[0].text) > 1
+    return len(part) == 2 and part[0].text == "d" and part[1].kind == "IDENT"
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token], config: ParseConfig) -> None:
+    def __init__(self, tokens: list[Token], config: ParseConfig, text: str = "") -> None:
         self.tokens = tokens
+        self.text = text  # the normalised answer the token positions point into
         self.i = 0
         self.config = config
         self.depth = 0
@@ -81,14 +220,34 @@ class _Parser:
         token = self.advance()
         if token.text != text:
             found = "the end" if token.kind == "EOF" else repr(token.text)
-            raise AnswerParseError(f"your answer is missing a `{text}`: found {found} instead")
+            raise self.error(f"your answer is missing a `{text}`: found {found} instead",
+                             "syntax", token)
+
+    def close(self, opening: Token) -> None:
+        """The bracket that closes `opening`, of the same kind: `([x)]` is an error naming both."""
+        wanted = OPENING[opening.text]
+        token = self.peek()
+        if token.text == wanted:
+            self.advance()
+            return
+        if token.text in CLOSING:
+            raise self.error(
+                f"your answer opens `{opening.text}` at character {opening.pos + 1} but closes it "
+                f"with `{token.text}`: brackets must match", "brackets", token)
+        found = "the end" if token.kind == "EOF" else repr(token.text)
+        raise self.error(
+            f"your answer is missing a `{wanted}` for the `{opening.text}` at character "
+            f"{opening.pos + 1}: found {found} instead", "brackets", token)
+
+    def error(self, message: str, kind: str, token: Token) -> AnswerParseError:
+        return AnswerParseError(message, kind=kind, text=self.text or None, position=token.pos)
 
     def made(self, node: Node) -> Node:
         self.nodes += 1
         if self.nodes > self.config.limits.max_nodes:
             raise AnswerParseError(
-                f"your answer is too long (over {self.config.limits.max_nodes} terms); simplify it"
-            )
+                f"your answer is too long (over {self.config.limits.max_nodes} terms); simplify it",
+                kind="limits")
         return node
 
     def nested(self, parse_fn: Callable[[], Node]) -> Node:
@@ -96,8 +255,7 @@ class _Parser:
         if self.depth > self.config.limits.max_depth:
             raise AnswerParseError(
                 "your answer nests brackets or powers more than "
-                f"{self.config.limits.max_depth} deep"
-            )
+                f"{self.config.limits.max_depth} deep", kind="limits")
         try:
             return parse_fn()
         finally:
@@ -113,11 +271,11 @@ class _Parser:
         node = self.expr()
         if not self.at("EOF"):
             token = self.peek()
-            if token.text in (")", "}"):
-                raise AnswerParseError(f"your answer has an unmatched `{token.text}`")
-            raise AnswerParseError(
-                f"your answer has {token.text!r} where the grader expected an operator"
-            )
+            if token.text in CLOSING:
+                raise self.error(f"your answer has an unmatched `{token.text}`", "brackets", token)
+            raise self.error(
+                f"your answer has {token.text!r} where the grader expected an operator",
+                "syntax", token)
         return node
 
     def expr(self) -> Node:
@@ -137,7 +295,8 @@ class _Parser:
                 if op == "@" and not self.matrix:  # no scalar evaluator knows it
                     raise AnswerParseError(
                         f"your answer uses @ (a matrix product) at character {token.pos + 1}; "
-                        "this question takes a formula of scalars: write * to multiply")
+                        "this question takes a formula of scalars: write * to multiply",
+                        kind="unsupported")
                 if token.text == "·" and self.matrix:
                     op = "dot"
                 node = self.made(Bin(op, node, self.factor()))
@@ -154,7 +313,7 @@ class _Parser:
 
     def starts_operand(self) -> bool:
         token = self.peek()
-        return token.kind in ("NUM", "IDENT", "FRAC") or (token.kind == "OP" and token.text in "({")
+        return token.kind in ("NUM", "IDENT", "FRAC") or (token.kind == "OP" and token.text in "([{√")
 
     def factor(self) -> Node:
         if self.at("OP", "-"):
@@ -163,6 +322,11 @@ class _Parser:
         if self.at("OP", "+"):
             self.advance()
             return self.nested(self.factor)
+        if self.at("OP", "√"):  # `√x`, `√52321`, `2√x`: the root of the next factor, like a sign
+            token = self.advance()
+            if self.at("EOF"):
+                raise self.error("your answer has √ with nothing after it", "syntax", token)
+            return self.made(Call("sqrt", (self.nested(self.factor),)))
         return self.power()
 
     def power(self) -> Node:
@@ -194,8 +358,8 @@ class _Parser:
     def require_matrix(self, what: str) -> None:
         if not self.matrix:
             raise AnswerParseError(
-                f"your answer has {what}, but this question takes a scalar formula"
-            )
+                f"your answer has {what}, but this question takes a scalar formula",
+                kind="unsupported")
 
     def postfix(self) -> Node:
         return self.postfix_tail(self.nested(self.primary))
@@ -218,10 +382,10 @@ class _Parser:
         if token.kind == "NUM":
             self.advance()
             return self.made(Num(self.number(token.text)))
-        if token.kind == "OP" and token.text in "({":
+        if token.kind == "OP" and token.text in OPENING:
             self.advance()
             inner = self.expr()
-            self.expect(")" if token.text == "(" else "}")
+            self.close(token)
             return inner
         if token.kind == "OP" and token.text == "|":
             self.advance()
@@ -234,22 +398,22 @@ class _Parser:
         if token.kind == "IDENT":
             return self.identifier()
         if token.kind == "EOF":
-            raise AnswerParseError(
-                "your answer ends where the grader expected more (a term after an operator?)"
-            )
-        raise AnswerParseError(f"your answer has {token.text!r} where the grader expected a term")
+            raise self.error(
+                "your answer ends where the grader expected more (a term after an operator?)",
+                "syntax", token)
+        raise self.error(f"your answer has {token.text!r} where the grader expected a term",
+                         "syntax", token)
 
     def number(self, text: str) -> Fraction:
         limits = self.config.limits
         mantissa, _, exponent = text.lower().partition("e")
         if exponent and abs(int(exponent)) > limits.max_decimal_exponent:
             raise AnswerParseError(
-                f"your answer has the number {text}, whose exponent is out of range"
-            )
+                f"your answer has the number {text}, whose exponent is out of range", kind="limits")
         if len(mantissa.replace(".", "").lstrip("0")) > limits.max_integer_digits:
             raise AnswerParseError(
-                f"your answer has a number with more than {limits.max_integer_digits} digits"
-            )
+                f"your answer has a number with more than {limits.max_integer_digits} digits",
+                kind="limits")
         try:
             return Fraction(Decimal(text))
         except (InvalidOperation, ValueError):
@@ -260,9 +424,9 @@ class _Parser:
     def group(self) -> Node:
         """A LaTeX argument: `{…}` or a single token (`\\frac12`)."""
         if self.at("OP", "{"):
-            self.advance()
+            opening = self.advance()
             inner = self.expr()
-            self.expect("}")
+            self.close(opening)
             return inner
         if self.at("NUM") and len(self.peek().text) == 2 and self.peek().text.isdigit():
             token = self.advance()
@@ -355,12 +519,18 @@ class _Parser:
         return self.resolve_variable(name) is not None
 
     def resolve_variable(self, name: str) -> str | None:
+        """The declared variable `name` denotes; `beta_1`, `beta1` and `β1` name the same one."""
         variables = self.config.variables
         for candidate in (name, self.config.aliases.get(name), name.replace("_", "")):
             if candidate in variables:
                 return candidate
             if candidate is not None and candidate in self.config.aliases:
                 return self.config.aliases[candidate]
+        if "_" in name or any(ch.isdecimal() for ch in name):
+            squashed = name.replace("_", "")
+            matches = [v for v in variables if v.replace("_", "") == squashed]
+            if len(matches) == 1:
+                return matches[0]
         return None
 
     def identifier(self) -> Node:
@@ -376,14 +546,16 @@ class _Parser:
         function = canonical_function(name, self.config.functions)
         if function is not None:
             return self.function(function, name)
+        base = log_base(name)
+        if base is not None:
+            return self.logarithm(base, name, token)
         if name in ("T", "⊤"):
             raise AnswerParseError(
                 "your answer has a transpose mark T that is not after `^` or `.`"
             )
-        split = self.split_name(name)
-        if split is not None:
-            return split
-        raise AnswerParseError(self.unknown_name(name))
+        if self.split_name(token):
+            return self.identifier()
+        raise self.error(self.unknown_name(name), "unknown_name", token)
 
     def plain_derivative_from_here(self) -> Node | None:
         self.i -= 1
@@ -392,24 +564,30 @@ class _Parser:
             self.i += 1
         return found
 
-    def split_name(self, name: str) -> Node | None:
-        """`xy` as x·y when both are variables (scalar answers only)."""
+    def split_name(self, token: Token) -> bool:
+        """`xy` as x·y when both are declared variables (scalar answers only).
+
+        The run is replaced by one token per variable before anything binds, so `xy^2` is x·y²
+        and `nm^(-1)` is n·m⁻¹, as in print. True when the tokens were replaced."""
+        name = token.text
         if self.matrix or len(name) > 6:
-            return None
+            return False
         known = sorted(self.config.variables | {"e"}, key=len, reverse=True)
         parts: list[str] = []
         rest = name
         while rest:
             head = next((k for k in known if rest.startswith(k) and k), None)
             if head is None:
-                return None
+                return False
             parts.append(head)
             rest = rest[len(head) :]
-        nodes: list[Node] = [Var(p) if p in self.config.variables else Const("e") for p in parts]
-        node = nodes[0]
-        for part in nodes[1:]:
-            node = self.made(Bin("*", node, part))
-        return node
+        offsets = [sum(len(p) for p in parts[:k]) for k in range(len(parts))]
+        self.i -= 1  # back to the run itself, which the split tokens replace
+        self.tokens[self.i : self.i + 1] = [
+            Token("IDENT", part, token.pos + offset)
+            for part, offset in zip(parts, offsets, strict=True)
+        ]
+        return True
 
     def unknown_name(self, name: str) -> str:
         if name.startswith("_") or "__" in name or name in ("import", "lambda", "eval", "exec"):
@@ -423,8 +601,8 @@ class _Parser:
         spec = FUNCTIONS.get(function)
         if spec is not None and not (spec.matrix if self.matrix else spec.scalar):
             raise AnswerParseError(
-                f"your answer uses {written}, which does not apply to this question"
-            )
+                f"your answer uses {written}, which does not apply to this question",
+                kind="unsupported")
         if self.at("OP", "'"):
             self.advance()
             primed = PRIMED.get(function) or self.config.primes.get(function)
@@ -446,29 +624,50 @@ class _Parser:
         call = self.made(Call(function, tuple(args)))
         return call if exponent is None else self.made(Bin("^", call, exponent))
 
+    def logarithm(self, base_text: str, written: str, token: Token) -> Node:
+        """`log_2(x)`, `log10 x`, `\\log_{10}(x)`, `log_b(x)` for a variable b: log(u)/log(base)."""
+        base: Node
+        if base_text == "e":
+            base = Const("e")
+        elif base_text.isdecimal() and int(base_text) >= 2:
+            base = Num(self.number(base_text))
+        elif (variable := self.resolve_variable(base_text)) is not None:
+            base = Var(variable)
+        else:
+            raise self.error(f"your answer has the logarithm {written}, whose base the grader "
+                             "cannot read: write log_2(x), log10(x) or ln(x)", "unknown_name", token)
+        args = self.arguments(written)
+        if len(args) != 1:
+            raise self.error(f"your answer gives {written} {len(args)} arguments; it takes 1",
+                             "syntax", token)
+        numerator = self.made(Call("log", (args[0],)))
+        if isinstance(base, Const):
+            return numerator
+        return self.made(Bin("/", numerator, self.made(Call("log", (base,)))))
+
     def power_exponent(self) -> Node:
         if self.at("OP", "-") and self.at("NUM", "1", ahead=1):
             raise AnswerParseError(
-                "your answer has an inverse function (^-1), which the grader does not read"
-            )
+                "your answer has an inverse function (^-1), which the grader does not read",
+                kind="unsupported")
         if self.at("OP", "{") and self.at("OP", "-", ahead=1):
             raise AnswerParseError(
-                "your answer has an inverse function (^{-1}), which the grader does not read"
-            )
+                "your answer has an inverse function (^{-1}), which the grader does not read",
+                kind="unsupported")
         return self.primary()
 
     def arguments(self, written: str) -> list[Node]:
-        if self.at("OP", "(") or self.at("OP", "{"):
-            closing = ")" if self.advance().text == "(" else "}"
-            if self.at("OP", closing):
-                raise AnswerParseError(
-                    f"your answer calls {written} with nothing inside the brackets"
-                )
+        if self.peek().kind == "OP" and self.peek().text in OPENING:
+            opening = self.advance()
+            if self.at("OP", OPENING[opening.text]):
+                raise self.error(
+                    f"your answer calls {written} with nothing inside the brackets",
+                    "syntax", opening)
             args = [self.expr()]
             while self.at("OP", ","):
                 self.advance()
                 args.append(self.expr())
-            self.expect(closing)
+            self.close(opening)
             return args
         if not self.starts_operand():
             raise AnswerParseError(

@@ -87,6 +87,9 @@ def _function(name: str, u: Any, sympy: Any) -> Any:
         "relu": lambda: sympy.Max(0, u),
         "relu_prime": lambda: sympy.Heaviside(u, 0),
         "softplus": lambda: sympy.log(1 + sympy.exp(u)),
+        "sin": lambda: sympy.sin(u),
+        "cos": lambda: sympy.cos(u),
+        "tan": lambda: sympy.tan(u),
     }
     return table[name]()
 
