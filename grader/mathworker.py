@@ -31,7 +31,6 @@ from grader.parsing.errors import AnswerParseError
 
 DEFAULT_TIMEOUT = 3.0  # seconds per request, wall clock, enforced by killing the worker
 MEMORY_LIMIT = 1536 * 1024 * 1024  # bytes of address space the worker may add to its start-up size
-SYMBOLIC_SECONDS = 1.0  # soft deadline of one sympy attempt inside the worker
 STARTUP_ALLOWANCE = 10.0  # seconds a fresh worker may take to import numpy and sympy
 REFERENCE_TIMEOUT = 30.0  # seconds for a reference function (rubric params, not student input)
 # reference modules that differentiate or solve with sympy: computed where sympy is loaded
@@ -42,6 +41,7 @@ class ScalarSpace(BaseModel):
     variables: dict[str, tuple[float, float]]
     definitions: dict[str, str] = Field(default_factory=dict)
     aliases: dict[str, str] = Field(default_factory=dict)
+    domain: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
 
 
 class MathRequest(BaseModel):
@@ -50,8 +50,7 @@ class MathRequest(BaseModel):
     candidates: list[str] = Field(default_factory=list)
     space: ScalarSpace | None = None
     world: dict[str, Any] | None = None  # a WorldSpec as data
-    symbolic: bool = True
-    symbolic_seconds: float = SYMBOLIC_SECONDS
+    symbolic: bool = True  # accepted for old callers; the decision never waits on sympy
     function: str = ""  # kind "reference": a reference function and its params
     params: dict[str, Any] = Field(default_factory=dict)
 
@@ -116,63 +115,44 @@ def _reference(request: MathRequest, started: float) -> MathResponse:
 
 def _scalar(request: MathRequest) -> list[CandidateResult]:
     from grader.mathparse import prepare
-    from grader.mathparse.equivalence import ProbeSpace, compare
+    from grader.mathparse.equivalence import compare_many
     from grader.mathparse.parser import ParseConfig
 
     assert request.space is not None
     space = request.space
     names = frozenset(space.variables) | frozenset(space.definitions)
     config = ParseConfig("scalar", names, aliases=space.aliases)
-    base = ParseConfig("scalar", frozenset(space.variables))
-    definitions: list[tuple[str, Any]] = []
-    for name, text in space.definitions.items():
-        definitions.append((name, prepare(text, base)))
-    probe = ProbeSpace(
-        {k: (float(v[0]), float(v[1])) for k, v in space.variables.items()}, tuple(definitions)
-    )
     got = prepare(request.answer, config)
-    results = []
-    for text in request.candidates:
-        comparison = compare(
-            got,
-            prepare(text, config),
-            probe,
-            symbolic=request.symbolic,
-            symbolic_seconds=request.symbolic_seconds,
+    candidates = [prepare(text, config) for text in request.candidates]
+    comparisons = compare_many(got, candidates, probe_space(space))
+    return [
+        CandidateResult(
+            outcome=c.outcome,
+            method=c.method,
+            reason=c.reason,
+            point=c.point,
+            got=c.got,
+            relative_gap=c.relative_gap,
+            factor=c.factor,
+            proved=c.proved,
         )
-        results.append(
-            CandidateResult(
-                outcome=comparison.outcome,
-                method=comparison.method,
-                reason=comparison.reason,
-                point=comparison.point,
-                got=comparison.got,
-                relative_gap=comparison.relative_gap,
-                factor=_scalar_factor(got, prepare(text, config), probe)
-                if comparison.outcome == "different"
-                else None,
-                proved=comparison.proved,
-            )
-        )
-    return results
+        for c in comparisons
+    ]
 
 
-def _scalar_factor(got: Any, expected: Any, probe: Any) -> float | None:
-    """c when got = c·expected at every point (a lost factor or a sign)."""
-    import numpy as np
+def probe_space(space: ScalarSpace) -> Any:
+    """The equivalence module's view of a question's variables."""
+    from grader.mathparse import prepare
+    from grader.mathparse.equivalence import ProbeSpace
+    from grader.mathparse.parser import ParseConfig
 
-    from grader.mathparse.evaluate import eval_float
-
-    env, size = probe.environment()
-    g, e = eval_float(got, env, size).values, eval_float(expected, env, size).values
-    usable = np.isfinite(g) & np.isfinite(e) & (np.abs(e) > 1e-9)
-    if usable.sum() < 8:
-        return None
-    ratios = g[usable] / e[usable]
-    c = float(np.median(ratios))
-    if c == 0 or abs(c - 1) < 1e-6 or not np.allclose(ratios, c, rtol=1e-9, atol=0):
-        return None
-    return c
+    base = ParseConfig("scalar", frozenset(space.variables))
+    definitions = tuple((name, prepare(text, base)) for name, text in space.definitions.items())
+    return ProbeSpace(
+        {k: (float(v[0]), float(v[1])) for k, v in space.variables.items()},
+        definitions,
+        {k: (v[0], v[1]) for k, v in space.domain.items()},
+    )
 
 
 _WORLDS: dict[str, Any] = {}

@@ -65,17 +65,24 @@ class FormRule(RubricModel):
             raise ValueError(f"form rule {self.name!r}: unknown function(s) {', '.join(unknown)}")
         return self
 
-    def broken_by(self, tree: Node) -> bool:
-        used = functions_used(tree)
+    def broken_by(self, tree: Node, space: Any = None) -> bool:
+        """Judged on what the answer depends on: a term that vanishes identically
+        (`+ 0*sigmoid(x)`) neither satisfies nor breaks a rule. With no space, on names alone."""
+        used = {f for f in functions_used(tree) if _depends(tree, {f}, space, default=True)}
         if self.require_functions and not any(
-            used & _FAMILIES.get(f, {f}) for f in self.require_functions
+            _depends(tree, used & _FAMILIES.get(f, {f}), space, default=False)
+            for f in self.require_functions
         ):
             return True
-        if any(used & _FAMILIES.get(f, {f}) for f in self.forbid_functions):
+        if any(
+            _depends(tree, used & _FAMILIES.get(f, {f}), space, default=True)
+            for f in self.forbid_functions
+        ):
             return True
-        return self.only_variables is not None and not free_variables(tree) <= set(
-            self.only_variables
-        )
+        if self.only_variables is None:
+            return False
+        extra = free_variables(tree) - set(self.only_variables)
+        return any(_depends_on_variable(tree, name, space) for name in sorted(extra))
 
 
 _HOW = (
@@ -105,16 +112,26 @@ class ExpressionQuestion(FormulaKind):
     how_to_write: ClassVar[str] = _HOW
     variables: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {"x": (-3.0, 3.0)},
-        description="each variable's probing range; keep it where the answer is defined",
+        description="each variable's typical range: most random probe points fall here; the "
+        "answer is judged on the whole domain",
+    )
+    domain: dict[str, tuple[float | None, float | None]] = Field(
+        default_factory=dict,
+        description="a variable's mathematical domain as (low, high), null for unbounded; "
+        "default: the real line",
     )
     definitions: dict[str, str] = Field(
         default_factory=dict, description="variables computed from the others, e.g. {y: sigmoid(z)}"
     )
     aliases: dict[str, list[str]] = Field(default_factory=dict, description="variable -> spellings")
     form: list[FormRule] = Field(default_factory=list, description="how the answer must be written")
-    symbolic: bool = Field(True, description="ask sympy for a proof as well (bounded)")
+    symbolic: bool = Field(
+        True, description="kept for old rubrics: verdicts no longer wait on sympy (no effect)"
+    )
     timeout: float = Field(
-        3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
+        3.0, gt=0, le=30,
+        description="seconds per check: only a guard against a hung worker; hitting it gives "
+        "status error, never another verdict",
     )
 
     answer_hint = "a formula, e.g. 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or 4\\sigma(2x)(1-\\sigma(2x))"
@@ -169,11 +186,9 @@ class ExpressionQuestion(FormulaKind):
         return self._decide(got, expected, alternatives, response, ctx)
 
     def _check(self, got: Formula, candidates: list[Formula]) -> MathResponse:
-        from grader.mathworker import MathRequest, ScalarSpace, check
+        from grader.mathworker import MathRequest, check
 
-        space = ScalarSpace(
-            variables=self.variables, definitions=self.definitions, aliases=self.alias_map()
-        )
+        space = self.scalar_space()
         request = MathRequest(
             kind="scalar",
             answer=got.text,
@@ -207,15 +222,28 @@ class ExpressionQuestion(FormulaKind):
             return Verdict(
                 Status.INVALID,
                 0.0,
-                "your answer could not be checked automatically "
-                f"({main.reason}); it is not marked wrong: a person will look at it",
-                details={**details, "undecided": True},
+                f"{UNDECIDED_TEXT} ({main.reason})",
+                details={**details, "undecided": True, NEEDS_PERSON: main.reason},
             )
         return Verdict(Status.INCORRECT, 0.0, self._difference(got, main, ctx), details=details)
 
+    def probe_space(self) -> Any:
+        from grader.mathworker import probe_space
+
+        return probe_space(self.scalar_space())
+
+    def scalar_space(self) -> Any:
+        from grader.mathworker import ScalarSpace
+
+        return ScalarSpace(
+            variables=self.variables, definitions=self.definitions, aliases=self.alias_map(),
+            domain=self.domain,
+        )
+
     def _form_verdict(self, got: Formula, details: dict[str, Any]) -> Verdict:
+        space = self.probe_space() if self.form else None
         for rule in self.form:
-            if rule.broken_by(got.tree):
+            if rule.broken_by(got.tree, space):
                 status = (
                     Status.CORRECT
                     if rule.credit >= 1
@@ -236,7 +264,7 @@ class ExpressionQuestion(FormulaKind):
             return text + "; " + _factor_words(result.factor)
         where = f" at {describe_point(result.point)}" if result.point else ""
         if result.method == "definedness":
-            return text + f": it has no finite value{where}, where the derivative is defined"
+            return text + f": it has no real value{where}, where the correct formula has one"
         if result.method == "high-precision" or (result.relative_gap or 1) < 1e-6:
             return text + (
                 f": it is off by a tiny amount (relative {result.relative_gap:.1g}){where}: an "
@@ -256,6 +284,27 @@ class ExpressionQuestion(FormulaKind):
         return bool(self.reveal_answer or (self.reveal_answer is None and ctx.reveal_answers))
 
 
+
+
+def _depends(tree: Node, names: set[str], space: Any, *, default: bool) -> bool:
+    """Does the answer's value depend on these functions? Undecided: `default`."""
+    if not names:
+        return False
+    if space is None:
+        return True
+    from grader.mathparse.equivalence import depends_on_functions
+
+    answer = depends_on_functions(tree, names, space)
+    return default if answer is None else answer
+
+
+def _depends_on_variable(tree: Node, name: str, space: Any) -> bool:
+    if space is None:
+        return True
+    from grader.mathparse.equivalence import depends_on_variable
+
+    answer = depends_on_variable(tree, name, space)
+    return True if answer is None else answer
 
 
 def _as_text(raw: Any) -> str:
@@ -289,19 +338,20 @@ def _factor_words(factor: float) -> str:
     return f"it is {factor:.4g} times the correct value: a constant factor is wrong"
 
 
+UNDECIDED_TEXT = "your answer could not be checked automatically; a person will look"
+OUT_OF_TIME_TEXT = "the grader ran out of time; a person will look"
+NEEDS_PERSON = "needs_person"  # a details key: the TA's list of answers to look at
+
+
 def _undecided(response: MathResponse) -> Verdict:
+    """The worker did not answer normally: never a verdict on the answer itself."""
     if response.status == "invalid":
         return Verdict(Status.INVALID, 0.0, f"{response.message}. {_HOW}")
     if response.status == "timeout":
-        text = (
-            "your answer could not be checked within the time limit; it is not marked wrong: "
-            "simplify it, or a person will look at it"
-        )
+        text = OUT_OF_TIME_TEXT
     else:
-        text = (
-            "your answer could not be checked (the checker ran out of memory or stopped); "
-            "it is not marked wrong: a person will look at it"
-        )
+        text = "the grader stopped while checking your answer (memory limit?); a person will look"
     return Verdict(
-        Status.INVALID, 0.0, text, details={"undecided": response.status, "why": response.message}
+        Status.ERROR, 0.0, text,
+        details={"undecided": response.status, "why": response.message, NEEDS_PERSON: text},
     )

@@ -35,7 +35,9 @@ class MatrixExpressionQuestion(FormulaKind):
     kind: Literal["matrix_expression"] = "matrix_expression"
     how_to_write: ClassVar[str] = _HOW
     timeout: float = Field(
-        3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
+        3.0, gt=0, le=30,
+        description="seconds per check: only a guard against a hung worker; hitting it gives "
+        "status error, never another verdict",
     )
 
     answer_hint = "a numpy-notation formula, e.g. W2 @ W1"
@@ -104,6 +106,11 @@ class MatrixExpressionQuestion(FormulaKind):
                 return verdict
         if response.status == "shape_error":
             return Verdict(Status.INCORRECT, 0.0, response.message)
+        if main.outcome == "undecided":
+            from grader.checkers.expression import NEEDS_PERSON, UNDECIDED_TEXT
+
+            return Verdict(Status.INVALID, 0.0, f"{UNDECIDED_TEXT} ({main.reason})",
+                           details={"undecided": True, NEEDS_PERSON: main.reason})
         return Verdict(Status.INCORRECT, 0.0, _difference(got, main))
 
 

@@ -1,0 +1,184 @@
+"""Scalar trees evaluated in ball arithmetic (python-flint's `arb`): every value is an interval
+guaranteed to contain the true real value, whatever the cancellation inside the formula.
+
+A ball that excludes 0 proves a difference; a ball of tiny radius around 0 is evidence of
+equality at that point. A point where a function has no real value raises `Undefined` when the
+ball proves it (log of a ball entirely ≤ 0) and `Indeterminate` when the ball straddles the edge
+(more precision may settle it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+from flint import arb, ctx, fmpq
+
+from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num, Var
+
+
+class Undefined(Exception):
+    """The formula provably has no real value at this point."""
+
+
+class Indeterminate(Exception):
+    """The ball straddles a domain edge, a pole or a step, or is not finite: try more digits."""
+
+
+class Unsupported(Exception):
+    """A function this evaluator does not know (the check is then undecided, never passed)."""
+
+
+def to_ball(value: Fraction) -> arb:
+    return arb(fmpq(value.numerator, value.denominator))
+
+
+def evaluate_ball(node: Node, env: dict[str, arb], precision: int) -> arb:
+    """The value of `node` at `env` as a ball computed with `precision` bits."""
+    with ctx.workprec(precision):
+        value = _ball(node, env)
+    if not value.is_finite():
+        raise Indeterminate
+    return value
+
+
+def _ball(node: Node, env: dict[str, arb]) -> arb:
+    if isinstance(node, Num):
+        return to_ball(node.value)
+    if isinstance(node, Const):
+        return arb.const_e() if node.name == "e" else arb.pi()
+    if isinstance(node, Var):
+        return env[node.name]
+    if isinstance(node, Neg):
+        return -_ball(node.operand, env)
+    if isinstance(node, Call):
+        rule = BALL_FUNCTIONS.get(node.func)
+        if rule is None or len(node.args) != 1:
+            raise Unsupported(node.func)
+        return _finite(rule(_ball(node.args[0], env)))
+    if isinstance(node, Bin):
+        if node.op == "^":
+            return _power(node, env)
+        a, b = _ball(node.left, env), _ball(node.right, env)
+        if node.op == "+":
+            return a + b
+        if node.op == "-":
+            return a - b
+        if node.op in ("*", "dot"):
+            return _finite(a * b)
+        if node.op == "/":
+            return _finite(a / _nonzero(b))
+    raise Unsupported(type(node).__name__)
+
+
+def _finite(value: arb) -> arb:
+    if not value.is_finite():
+        raise Indeterminate
+    return value
+
+
+def _nonzero(b: arb) -> arb:
+    if b.is_zero():
+        raise Undefined
+    if b.contains(0):
+        raise Indeterminate
+    return b
+
+
+def _power(node: Bin, env: dict[str, arb]) -> arb:
+    base = _ball(node.left, env)
+    if isinstance(node.right, Num) and node.right.value.denominator == 1:
+        exponent = int(node.right.value)
+        if exponent < 0:
+            base = _nonzero(base)
+        return _finite(base**exponent)
+    exponent_ball = _ball(node.right, env)
+    if exponent_ball.is_exact() and exponent_ball.is_integer():
+        whole = _whole(exponent_ball)
+        if whole < 0:
+            base = _nonzero(base)
+        return _finite(base**whole)
+    if base > 0:
+        return _finite(base**exponent_ball)
+    if base.is_zero() and exponent_ball > 0:
+        return arb(0)
+    if base < 0 or base.is_zero():
+        raise Undefined  # a fractional power of a negative number, or 0 to a power ≤ 0
+    raise Indeterminate
+
+
+def _whole(exact_integer: arb) -> int:
+    value = exact_integer.unique_fmpz()
+    assert value is not None  # the caller checked: an exact integer ball
+    return int(value)
+
+
+def _positive(u: arb) -> arb:
+    if u > 0:
+        return u
+    if u < 0 or u.is_zero() or u.upper() <= 0:
+        raise Undefined
+    raise Indeterminate
+
+
+def _nonnegative(u: arb) -> arb:
+    if u >= 0:
+        return u
+    if u.upper() < 0:
+        raise Undefined
+    raise Indeterminate
+
+
+def _sigmoid(u: arb) -> arb:
+    return 1 / (1 + (-u).exp())
+
+
+def _relu(u: arb) -> arb:
+    if u >= 0:
+        return u
+    if u <= 0:
+        return arb(0)
+    return u.nonnegative_part()
+
+
+def _step(u: arb) -> arb:
+    if u > 0:
+        return arb(1)
+    if u <= 0:
+        return arb(0)
+    raise Indeterminate
+
+
+def _tan(u: arb) -> arb:
+    return u.sin() / _nonzero(u.cos())
+
+
+BALL_FUNCTIONS: dict[str, Callable[[arb], arb]] = {
+    "sigmoid": _sigmoid,
+    "sigmoid_prime": lambda u: _sigmoid(u) * _sigmoid(-u),
+    "tanh": lambda u: u.tanh(),
+    "tanh_prime": lambda u: u.sech() ** 2,
+    "sech": lambda u: u.sech(),
+    "sinh": lambda u: u.sinh(),
+    "cosh": lambda u: u.cosh(),
+    "exp": lambda u: u.exp(),
+    "log": lambda u: _positive(u).log(),
+    "log2": lambda u: _positive(u).log() / arb(2).log(),
+    "log10": lambda u: _positive(u).log() / arb(10).log(),
+    "sqrt": lambda u: _nonnegative(u).nonnegative_part().sqrt(),
+    "abs": abs,
+    "relu": _relu,
+    "relu_prime": _step,
+    "softplus": lambda u: (1 + u.exp()).log(),
+    "sin": lambda u: u.sin(),
+    "cos": lambda u: u.cos(),
+    "tan": _tan,
+}
+
+# Functions analytic on the whole real line (no kinks, edges or poles of their own).
+ENTIRE = frozenset(
+    {"sigmoid", "sigmoid_prime", "tanh", "tanh_prime", "sech", "sinh", "cosh", "exp", "softplus",
+     "sin", "cos"}
+)
+# Functions whose argument's zeros are kinks, steps or domain edges.
+EDGED = frozenset({"log", "log2", "log10", "sqrt", "abs", "relu", "relu_prime"})

@@ -1,0 +1,300 @@
+"""Where a one-variable formula stops being analytic, and the probe points that cover every piece.
+
+Breakpoints are the zeros of the arguments of relu, abs, relu′, sqrt, log, of denominators and of
+the bases of non-integer powers. A polynomial argument (rational coefficients, read off our own
+tree) has its real roots isolated exactly by sympy; any other argument is scanned for sign changes
+on a fixed log-spaced grid and each change is narrowed by bisection in ball arithmetic.
+Work is bounded by counts (degrees, grid size, bisection steps), never by time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+
+from grader.mathparse.ast import Bin, Call, Neg, Node, Num, Var, walk
+from grader.mathparse.balls import (
+    BALL_FUNCTIONS,
+    EDGED,
+    ENTIRE,
+    Indeterminate,
+    Undefined,
+    Unsupported,
+    evaluate_ball,
+    to_ball,
+)
+
+MAX_DEGREE = 64  # above this a polynomial argument is scanned like any other
+MAX_BREAKPOINTS = 60
+BISECTION_STEPS = 80
+SCAN_PRECISION = 256
+ZERO_RADIUS = 2.0**-200
+FAR = 10**300  # no breakpoint or probe beyond |t| = 1e300
+FAR_EXPONENTS = (1, 2, 3, 4, 6, 9, 12, 16, 20, 30, 50, 75, 100, 150, 200, 250, 300)
+
+
+class Undecidable(Exception):
+    """The structure is beyond the procedure's budgets (the answer goes to a person)."""
+
+
+def critical_arguments(node: Node) -> list[Node]:
+    """Every sub-expression whose zeros may be a kink, step, pole or domain edge."""
+    found: list[Node] = []
+    for current in walk(node):
+        if isinstance(current, Call):
+            if current.func in EDGED:
+                found.append(current.args[0])
+            elif current.func == "tan":
+                found.append(Call("cos", current.args))
+            elif current.func not in ENTIRE or current.func not in BALL_FUNCTIONS:
+                raise Unsupported(current.func)
+        elif isinstance(current, Bin):
+            if current.op == "/":
+                found.append(current.right)
+            elif current.op == "^" and not _natural_exponent(current.right):
+                found.append(current.left)
+    return found
+
+
+def _natural_exponent(node: Node) -> bool:
+    return isinstance(node, Num) and node.value.denominator == 1 and node.value >= 0
+
+
+# --- roots ---------------------------------------------------------------------------------------
+
+
+def polynomial(node: Node, var: str) -> list[Fraction] | None:
+    """Coefficients (constant first) when `node` is a polynomial in `var` with rational
+    coefficients and degree ≤ MAX_DEGREE; else None."""
+    if isinstance(node, Num):
+        return [node.value]
+    if isinstance(node, Var):
+        return [Fraction(0), Fraction(1)] if node.name == var else None
+    if isinstance(node, Neg):
+        inner = polynomial(node.operand, var)
+        return None if inner is None else [-c for c in inner]
+    if not isinstance(node, Bin):
+        return None
+    if node.op == "^":
+        base = polynomial(node.left, var)
+        if base is None or not _natural_exponent(node.right):
+            return None
+        assert isinstance(node.right, Num)
+        power = int(node.right.value)
+        if (len(base) - 1) * power > MAX_DEGREE:
+            return None
+        result = [Fraction(1)]
+        for _ in range(power):
+            result = _times(result, base)
+        return result
+    a, b = polynomial(node.left, var), polynomial(node.right, var)
+    if a is None or b is None:
+        return None
+    if node.op == "+":
+        return _plus(a, b)
+    if node.op == "-":
+        return _plus(a, [-c for c in b])
+    if node.op in ("*", "dot"):
+        return None if len(a) + len(b) - 2 > MAX_DEGREE else _times(a, b)
+    if node.op == "/" and len(_trim(b)) == 1 and b[0] != 0:
+        return [c / b[0] for c in a]
+    return None
+
+
+def _plus(a: list[Fraction], b: list[Fraction]) -> list[Fraction]:
+    size = max(len(a), len(b))
+    zero = Fraction(0)
+    return [(a[i] if i < len(a) else zero) + (b[i] if i < len(b) else zero) for i in range(size)]
+
+
+def _times(a: list[Fraction], b: list[Fraction]) -> list[Fraction]:
+    out = [Fraction(0)] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        if x:
+            for j, y in enumerate(b):
+                out[i + j] += x * y
+    return out
+
+
+def _trim(coefficients: list[Fraction]) -> list[Fraction]:
+    out = list(coefficients)
+    while len(out) > 1 and out[-1] == 0:
+        out.pop()
+    return out
+
+
+def polynomial_roots(coefficients: list[Fraction]) -> list[Fraction]:
+    """Every real root, each to within 2^-100 of its size, by sympy's exact root isolation."""
+    import sympy
+
+    coefficients = _trim(coefficients)
+    if len(coefficients) <= 1:
+        return []
+    if len(coefficients) == 2:
+        root = -coefficients[0] / coefficients[1]
+        return [root] if abs(root) <= FAR else []
+    t = sympy.Symbol("t")
+    poly = sympy.Poly(
+        [sympy.Rational(c.numerator, c.denominator) for c in reversed(coefficients)], t,
+        domain="QQ",
+    )
+    roots = []
+    for (low, high), _multiplicity in poly.intervals(eps=sympy.Rational(1, 2**100)):
+        middle = (Fraction(int(low.p), int(low.q)) + Fraction(int(high.p), int(high.q))) / 2
+        if abs(middle) <= FAR:
+            roots.append(middle)
+    return roots
+
+
+def scan_grid(box: tuple[Fraction, Fraction], low: Fraction | None, high: Fraction | None
+              ) -> list[Fraction]:
+    """A fixed grid: 129 points over the box, and log-spaced magnitudes out to 1e300."""
+    a, b = box
+    points = {a + (b - a) * k / 128 for k in range(129)}
+    for exponent in range(-6, 301):
+        for mantissa in (1, 3):
+            points.add(Fraction(mantissa) * Fraction(10) ** exponent)
+            points.add(-Fraction(mantissa) * Fraction(10) ** exponent)
+    points.add(Fraction(0))
+    return sorted(p for p in points if _inside(p, low, high))
+
+
+def _inside(p: Fraction, low: Fraction | None, high: Fraction | None) -> bool:
+    return (low is None or p > low) and (high is None or p < high)
+
+
+def sign_changes(arg: Node, var: str, grid: list[Fraction]) -> list[Fraction]:
+    """Zeros of a non-polynomial argument: sign changes between grid points, bisected, and grid
+    points where the argument is (within its ball) zero."""
+    signs: list[tuple[Fraction, int]] = []
+    found: list[Fraction] = []
+    for point in grid:
+        sign = _sign(arg, var, point)
+        if sign == 0:
+            found.append(point)
+        elif sign is not None:
+            signs.append((point, sign))
+    for (left, s_left), (right, s_right) in itertools.pairwise(signs):
+        if s_left != s_right:
+            found.append(_bisect(arg, var, left, right, s_left))
+    return found
+
+
+def _sign(arg: Node, var: str, point: Fraction) -> int | None:
+    try:
+        value = evaluate_ball(arg, {var: to_ball(point)}, SCAN_PRECISION)
+    except (Undefined, Indeterminate):
+        return None
+    if value > 0:
+        return 1
+    if value < 0:
+        return -1
+    return 0 if value.rad() < ZERO_RADIUS else None  # a wide ball around 0 says nothing
+
+
+def _bisect(arg: Node, var: str, left: Fraction, right: Fraction, s_left: int) -> Fraction:
+    for _ in range(BISECTION_STEPS):
+        middle = _split(left, right)
+        sign = _sign(arg, var, middle)
+        if sign is None or sign == 0:
+            return middle
+        if sign == s_left:
+            left = middle
+        else:
+            right = middle
+    return (left + right) / 2
+
+
+def _split(left: Fraction, right: Fraction) -> Fraction:
+    """Geometric middle of far apart same-sign ends, else the plain middle (rounded short)."""
+    if left > 0 and right > 4 * left:
+        return _short(Fraction(2) ** ((left.numerator.bit_length() - left.denominator.bit_length()
+                                       + right.numerator.bit_length()
+                                       - right.denominator.bit_length()) // 2))
+    if right < 0 and left < 4 * right:
+        return -_split(-right, -left)
+    return _short((left + right) / 2)
+
+
+def _short(value: Fraction) -> Fraction:
+    return value.limit_denominator(2**400) if value.denominator > 2**400 else value
+
+
+def breakpoints(
+    node: Node, var: str, box: tuple[Fraction, Fraction], low: Fraction | None,
+    high: Fraction | None,
+) -> list[Fraction]:
+    """Sorted distinct breakpoints of `node` strictly inside (low, high)."""
+    found: set[Fraction] = set()
+    grid: list[Fraction] | None = None
+    for arg in critical_arguments(node):
+        coefficients = polynomial(arg, var)
+        if coefficients is not None:
+            found.update(polynomial_roots(coefficients))
+        else:
+            grid = grid if grid is not None else scan_grid(box, low, high)
+            found.update(sign_changes(arg, var, grid))
+        if len(found) > MAX_BREAKPOINTS:
+            raise Undecidable(f"more than {MAX_BREAKPOINTS} kinks or domain edges")
+    return sorted(p for p in found if _inside(p, low, high))
+
+
+# --- probe points --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    point: Fraction
+    piece: int  # index of the piece the point lies in
+    rank: int = 0  # 0 random in the question's range, 1 near an end or elsewhere, 2 far out
+
+
+def probe_points(
+    breaks: list[Fraction], box: tuple[Fraction, Fraction], low: Fraction | None,
+    high: Fraction | None, rng: random.Random,
+) -> list[Probe]:
+    """Points in every piece: random ones, both sides of each end, the box, and far out; the
+    ones in the question's range first (a message names the first difference found)."""
+    edges: list[Fraction | None] = [low, *breaks, high]
+    probes: list[Probe] = []
+    for index, (a, b) in enumerate(itertools.pairwise(edges)):
+        probes += [Probe(p, index, rank) for p, rank in _piece_points(a, b, box, rng)]
+    return sorted(probes, key=lambda p: p.rank)
+
+
+def _piece_points(a: Fraction | None, b: Fraction | None, box: tuple[Fraction, Fraction],
+                  rng: random.Random) -> list[tuple[Fraction, int]]:
+    points: list[tuple[Fraction, int]] = []
+    lo, hi = max(box[0], a) if a is not None else box[0], min(box[1], b) if b is not None else box[1]
+    if lo < hi:
+        points += [(_uniform(lo, hi, rng), 0) for _ in range(6)]
+    if a is not None and b is not None:
+        points += [(_uniform(a, b, rng), 1) for _ in range(4)]
+    for end, direction in ((a, 1), (b, -1)):
+        if end is None:
+            continue
+        other = b if direction == 1 else a
+        width = abs(other - end) if other is not None else Fraction(1) + abs(end)
+        scale = max(Fraction(1), abs(end))
+        for step in (min(scale / 2**24, width / 4), min(scale / 256, width / 4), width / 3):
+            points.append((end + direction * step, 1))
+    if b is None:
+        points += [(p, 2) for p in _far(a, 1, rng)]
+    if a is None:
+        points += [(p, 2) for p in _far(b, -1, rng)]
+    return [(p, r) for p, r in points if _inside(p, a, b) and abs(p) <= FAR]
+
+
+def _uniform(a: Fraction, b: Fraction, rng: random.Random) -> Fraction:
+    return a + (b - a) * Fraction(rng.getrandbits(40) + 1, 2**40 + 2)
+
+
+def _far(anchor: Fraction | None, direction: int, rng: random.Random) -> list[Fraction]:
+    start = anchor if anchor is not None else Fraction(0)
+    out = []
+    for exponent in FAR_EXPONENTS:
+        mantissa = Fraction(rng.getrandbits(20) + 2**20, 2**20)  # in [1, 2)
+        out.append(start + direction * mantissa * Fraction(10) ** exponent)
+    return out
