@@ -36,6 +36,7 @@ class Member:
     score: float
     answer: str | None
     mistake: str | None = None
+    needs_person: bool = False  # the grader could not decide: a person must look
 
 
 @dataclass
@@ -124,7 +125,8 @@ def _members(question: QuestionBase, reports: list[Report]) -> list[Member]:
         if result is None:
             continue
         answer = None if result.status is Status.MISSING else result.answer
-        found.append(Member(report.submission, result.status, result.score, answer, result.mistake))
+        found.append(Member(report.submission, result.status, result.score, answer, result.mistake,
+                            bool(result.details.get("needs_person")) and result.override is None))
     return found
 
 
@@ -158,6 +160,8 @@ def render_groups(question: QuestionBase, groups: list[AnswerGroup], *, members:
         status = ", ".join(f"{s} {n}" if len(group.statuses) > 1 else s for s, n in group.statuses.items())
         answer = group.answer if len(group.answer) <= 60 else group.answer[:59] + "…"
         note = f"  [{', '.join(group.mistakes)}]" if group.mistakes else ""
+        if any(m.needs_person for m in group.members):
+            note += "  [not decided automatically: a person must check]"
         lines.append(f"{number:>3} {group.count:>5}  {status:<22} {score:>9}  {answer}{note}")
         if members:
             lines.append("      " + ", ".join(m.submission for m in group.members))

@@ -70,7 +70,7 @@ class ProbeSpace:
 @dataclass
 class Comparison:
     outcome: Outcome
-    method: str  # exact, definedness, structure
+    method: str  # balls, high-precision (a tiny difference), definedness, structure
     reason: str = ""  # for the TA: why, in one line
     point: dict[str, float] | None = None  # where the answer differs or has no value
     got: float | None = None  # the answer's value there (never the reference's)
@@ -103,13 +103,14 @@ def compare_many(got: Node, candidates: list[Node], space: ProbeSpace) -> list[C
         for i, comparison in enumerate(outcome):
             if results[i] is None and comparison.outcome != "equal":
                 results[i] = comparison
-    return [c or Comparison("equal", "exact", _agreement_reason(lines)) for c in results]
+    return [c or Comparison("equal", "balls", _agreement_reason(lines)) for c in results]
 
 
 def _agreement_reason(lines: list[Line]) -> str:
     pieces = sum(line.pieces for line in lines)
     points = sum(line.points for line in lines)
-    return f"equal at {points} points covering {pieces} pieces, in ball arithmetic"
+    noun = "piece" if pieces == 1 else "pieces"
+    return f"equal at {points} points on {pieces} {noun} of the domain, in ball arithmetic"
 
 
 def _seed(got: Node, candidates: list[Node]) -> int:
@@ -229,7 +230,7 @@ def _compare_on_line(
     results = []
     for index, tree in enumerate(trees):
         if settled[index] is not None:
-            results.append(Comparison("equal", "exact"))  # already decided on an earlier line
+            results.append(Comparison("equal", "balls"))  # already decided on an earlier line
             continue
         results.append(_judge(answer, _Values(tree), probes, line))
     return results
@@ -282,8 +283,8 @@ def _judge(answer: _Values, reference: _Values, probes: list[Probe], line: Line)
             f"{len(unresolved)} piece(s) of the domain could not be evaluated precisely enough",
         )
     if not defined_pieces:
-        return Comparison("undecided", "exact", "the reference has no value at any probe point")
-    return Comparison("equal", "exact")
+        return Comparison("undecided", "balls", "the reference has no value at any probe point")
+    return Comparison("equal", "balls")
 
 
 def _at_point(answer: _Values, reference: _Values, point: Fraction
@@ -323,7 +324,7 @@ def _difference(
     close = relative is not None and relative < 1e-6
     return Comparison(
         "different",
-        "high-precision" if close else "exact",
+        "high-precision" if close else "balls",
         "the values differ by a tiny amount" if close else "the values differ",
         point=line.at(point),
         got=gv,
