@@ -33,10 +33,12 @@ def to_ball(value: Fraction) -> arb:
     return arb(fmpq(value.numerator, value.denominator))
 
 
-def evaluate_ball(node: Node, env: dict[str, arb], precision: int) -> arb:
-    """The value of `node` at `env` as a ball computed with `precision` bits."""
+def evaluate_ball(node: Node, env: dict[str, Fraction | arb], precision: int) -> arb:
+    """The value of `node` at `env` as a ball computed with `precision` bits (exact rational
+    coordinates become balls at that precision too)."""
     with ctx.workprec(precision):
-        value = _ball(node, env)
+        balls = {k: to_ball(v) if isinstance(v, Fraction) else v for k, v in env.items()}
+        value = _ball(node, balls)
     if not value.is_finite():
         raise Indeterminate
     return value

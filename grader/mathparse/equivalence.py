@@ -38,7 +38,6 @@ from grader.mathparse.balls import (
     Undefined,
     Unsupported,
     evaluate_ball,
-    to_ball,
 )
 from grader.mathparse.pieces import Probe, Undecidable, breakpoints, probe_points
 
@@ -247,7 +246,7 @@ class _Values:
         key = (point, precision)
         if key not in self.cache:
             try:
-                self.cache[key] = evaluate_ball(self.tree, {LINE: to_ball(point)}, precision)
+                self.cache[key] = evaluate_ball(self.tree, {LINE: point}, precision)
             except (Undefined, Indeterminate) as err:
                 self.cache[key] = err
         return self.cache[key]

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from fractions import Fraction
 
-from grader.mathparse.ast import Bin, Call, Neg, Node, Num, Var, walk
+from grader.mathparse.ast import Bin, Call, Neg, Node, Num, Var, free_variables, walk
 from grader.mathparse.balls import (
     BALL_FUNCTIONS,
     EDGED,
@@ -23,7 +23,6 @@ from grader.mathparse.balls import (
     Undefined,
     Unsupported,
     evaluate_ball,
-    to_ball,
 )
 
 MAX_DEGREE = 64  # above this a polynomial argument is scanned like any other
@@ -150,13 +149,14 @@ def polynomial_roots(coefficients: list[Fraction]) -> list[Fraction]:
 
 def scan_grid(box: tuple[Fraction, Fraction], low: Fraction | None, high: Fraction | None
               ) -> list[Fraction]:
-    """A fixed grid: 129 points over the box, and log-spaced magnitudes out to 1e300."""
+    """A fixed grid: 65 points over the box, and log-spaced magnitudes out to 1e300 (three per
+    decade to 1e20, then one every ten decades)."""
     a, b = box
-    points = {a + (b - a) * k / 128 for k in range(129)}
-    for exponent in range(-6, 301):
-        for mantissa in (1, 3):
-            points.add(Fraction(mantissa) * Fraction(10) ** exponent)
-            points.add(-Fraction(mantissa) * Fraction(10) ** exponent)
+    points = {a + (b - a) * k / 64 for k in range(65)}
+    magnitudes = [Fraction(m) * Fraction(10) ** k for k in range(-6, 21) for m in (1, 2, 5)]
+    magnitudes += [Fraction(10) ** k for k in range(30, 301, 10)]
+    for magnitude in magnitudes:
+        points.update((magnitude, -magnitude))
     points.add(Fraction(0))
     return sorted(p for p in points if _inside(p, low, high))
 
@@ -166,16 +166,10 @@ def _inside(p: Fraction, low: Fraction | None, high: Fraction | None) -> bool:
 
 
 def sign_changes(arg: Node, var: str, grid: list[Fraction]) -> list[Fraction]:
-    """Zeros of a non-polynomial argument: sign changes between grid points, bisected, and grid
-    points where the argument is (within its ball) zero."""
-    signs: list[tuple[Fraction, int]] = []
+    """Zeros of a non-polynomial argument: every change of sign (−, 0, +) between neighbouring
+    grid points, bisected. A run of zeros (relu(x − 5) for x < 5) gives only its ends."""
+    signs = [(point, sign) for point in grid if (sign := _sign(arg, var, point)) is not None]
     found: list[Fraction] = []
-    for point in grid:
-        sign = _sign(arg, var, point)
-        if sign == 0:
-            found.append(point)
-        elif sign is not None:
-            signs.append((point, sign))
     for (left, s_left), (right, s_right) in itertools.pairwise(signs):
         if s_left != s_right:
             found.append(_bisect(arg, var, left, right, s_left))
@@ -184,7 +178,7 @@ def sign_changes(arg: Node, var: str, grid: list[Fraction]) -> list[Fraction]:
 
 def _sign(arg: Node, var: str, point: Fraction) -> int | None:
     try:
-        value = evaluate_ball(arg, {var: to_ball(point)}, SCAN_PRECISION)
+        value = evaluate_ball(arg, {var: point}, SCAN_PRECISION)
     except (Undefined, Indeterminate):
         return None
     if value > 0:
@@ -198,7 +192,7 @@ def _bisect(arg: Node, var: str, left: Fraction, right: Fraction, s_left: int) -
     for _ in range(BISECTION_STEPS):
         middle = _split(left, right)
         sign = _sign(arg, var, middle)
-        if sign is None or sign == 0:
+        if sign is None:
             return middle
         if sign == s_left:
             left = middle
@@ -230,6 +224,8 @@ def breakpoints(
     found: set[Fraction] = set()
     grid: list[Fraction] | None = None
     for arg in critical_arguments(node):
+        if var not in free_variables(arg):
+            continue  # a constant is zero everywhere or nowhere: no breakpoint
         coefficients = polynomial(arg, var)
         if coefficients is not None:
             found.update(polynomial_roots(coefficients))
