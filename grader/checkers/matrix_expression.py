@@ -24,6 +24,7 @@ from grader.report import Status
 if TYPE_CHECKING:
     from grader.mathworker import CandidateResult, MathResponse
 
+_WORLDS: dict[str, Any] = {}  # a world is a pure function of its data: built once per process
 _WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
 _HOW = (
     "Write it in numpy notation, e.g. W1.T @ (sigmoid_prime(z) * d): @ is a matrix product, "
@@ -47,9 +48,17 @@ class MatrixExpressionQuestion(FormulaKind):
         return {k: params[k] for k in _WORLD_FIELDS if k in params}
 
     def world(self, ctx: GradingContext | None = None) -> Any:
+        import json
+
         from grader.mathparse.world import WorldSpec
 
-        return WorldSpec.model_validate(self.world_data(ctx)).world()
+        data = self.world_data(ctx)
+        key = json.dumps(data, sort_keys=True, default=str)
+        if key not in _WORLDS:
+            if len(_WORLDS) > 32:
+                _WORLDS.clear()
+            _WORLDS[key] = WorldSpec.model_validate(data).world()
+        return _WORLDS[key]
 
     def parse(self, raw: Any) -> Formula:
         from grader.mathparse.matrix import parse_matrix

@@ -37,6 +37,7 @@ from grader.mathparse.balls import (
     Indeterminate,
     Undefined,
     Unsupported,
+    compile_ball,
     evaluate_ball,
 )
 from grader.mathparse.pieces import Probe, Undecidable, breakpoints, probe_points
@@ -239,7 +240,7 @@ class _Values:
     """A formula's balls at probe points, computed once per point and precision."""
 
     def __init__(self, tree: Node) -> None:
-        self.tree = tree
+        self.tree = compile_ball(tree)
         self.cache: dict[tuple[Fraction, int], arb | Exception] = {}
 
     def at(self, point: Fraction, precision: int) -> arb | Exception:

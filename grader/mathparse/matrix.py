@@ -318,7 +318,8 @@ def compare_matrix(got: Node, expected: Node, world: World, **_ignored: Any) -> 
     usable = 0
     for index, scale in enumerate(DRAW_SCALES):
         try:
-            g, e, _precision = evaluate_pair(got, expected, world, rational_draw(world, seed + index, scale))
+            draw = rational_draw(world, seed + index, scale)
+            g, e, _precision = evaluate_pair(got, expected, world, draw, (seed + index, scale))
         except Undefined:  # the reference has no value on this draw: it says nothing
             continue
         except Indeterminate:

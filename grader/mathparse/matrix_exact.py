@@ -26,7 +26,8 @@ TOLERANCE_BITS = 1100
 PRECISIONS = (1216, 2432, 4864, 9728)
 TOLERANCE = arb(2) ** (-TOLERANCE_BITS)  # exact: a power of two
 _ONE = arb(1)
-DRAW_SCALES = (1, 1, 1, 40)  # the last draw reaches further out (exp, σ saturate there)
+DRAW_SCALES = (1, 1, 40)  # the last draw reaches further out (exp, σ saturate there)
+_ENVIRONMENTS: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}  # forward passes, reused
 DENOMINATOR = 2**12
 
 
@@ -65,6 +66,21 @@ def evaluate_exact(node: Node, env: dict[str, Any], world: Any, balls: bool) -> 
         return _value(current, visit, env, world, balls)
 
     return visit(node)
+
+
+def cached_definitions(world: Any, draw_key: tuple[int, int], env: dict[str, Any], balls: bool,
+                       needed: frozenset[str]) -> dict[str, Any]:
+    """`with_definitions`, remembered for the other candidates of the same answer (a draw is a
+    pure function of its seed, so reuse cannot change a result)."""
+    key = (id(world), draw_key, ctx.prec if balls else 0, needed)
+    hit = _ENVIRONMENTS.get(key)
+    if hit is not None and hit[0] is world:
+        return hit[1]
+    if len(_ENVIRONMENTS) > 64:
+        _ENVIRONMENTS.clear()
+    computed = with_definitions(world, env, balls, needed)
+    _ENVIRONMENTS[key] = (world, computed)
+    return computed
 
 
 def with_definitions(world: Any, env: dict[str, Any], balls: bool,
@@ -218,15 +234,15 @@ GENERIC_BALLS: dict[str, Callable[[arb], arb]] = {
 # --- one draw, compared ----------------------------------------------------------------------------
 
 
-def evaluate_pair(got: Node, expected: Node, world: Any, draw: dict[str, Any]
-                  ) -> tuple[Any, Any, int | None]:
+def evaluate_pair(got: Node, expected: Node, world: Any, draw: dict[str, Any],
+                  draw_key: tuple[int, int]) -> tuple[Any, Any, int | None]:
     """Both values on one draw: exactly when possible, else as balls at the first precision
     that settles them (the precision is returned; None for exact)."""
     from grader.mathparse.ast import free_variables
 
-    needed = frozenset(free_variables(got) | free_variables(expected))
+    needed = frozenset(name for name, _ in world.definitions)  # the whole pass, shared by candidates
     try:
-        env = with_definitions(world, draw, False, needed)
+        env = cached_definitions(world, draw_key, draw, False, needed)
         return (np.asarray(evaluate_exact(got, env, world, False), dtype=object),
                 np.asarray(evaluate_exact(expected, env, world, False), dtype=object), None)
     except NeedBalls:
@@ -235,7 +251,7 @@ def evaluate_pair(got: Node, expected: Node, world: Any, draw: dict[str, Any]
     for precision in PRECISIONS:
         with ctx.workprec(precision):
             try:
-                env = with_definitions(world, draw, True, needed)
+                env = cached_definitions(world, draw_key, draw, True, needed)
                 e = np.asarray(evaluate_exact(expected, env, world, True), dtype=object)
             except (Undefined, Indeterminate) as err:
                 last = err

@@ -19,9 +19,11 @@ from grader.mathparse.balls import (
     BALL_FUNCTIONS,
     EDGED,
     ENTIRE,
+    Compiled,
     Indeterminate,
     Undefined,
     Unsupported,
+    compile_ball,
     evaluate_ball,
 )
 
@@ -168,15 +170,16 @@ def _inside(p: Fraction, low: Fraction | None, high: Fraction | None) -> bool:
 def sign_changes(arg: Node, var: str, grid: list[Fraction]) -> list[Fraction]:
     """Zeros of a non-polynomial argument: every change of sign (−, 0, +) between neighbouring
     grid points, bisected. A run of zeros (relu(x − 5) for x < 5) gives only its ends."""
-    signs = [(point, sign) for point in grid if (sign := _sign(arg, var, point)) is not None]
+    compiled = compile_ball(arg)
+    signs = [(point, sign) for point in grid if (sign := _sign(compiled, var, point)) is not None]
     found: list[Fraction] = []
     for (left, s_left), (right, s_right) in itertools.pairwise(signs):
         if s_left != s_right:
-            found.append(_bisect(arg, var, left, right, s_left))
+            found.append(_bisect(compiled, var, left, right, s_left))
     return found
 
 
-def _sign(arg: Node, var: str, point: Fraction) -> int | None:
+def _sign(arg: Node | Compiled, var: str, point: Fraction) -> int | None:
     try:
         value = evaluate_ball(arg, {var: point}, SCAN_PRECISION)
     except (Undefined, Indeterminate):
@@ -188,7 +191,7 @@ def _sign(arg: Node, var: str, point: Fraction) -> int | None:
     return 0 if value.rad() < ZERO_RADIUS else None  # a wide ball around 0 says nothing
 
 
-def _bisect(arg: Node, var: str, left: Fraction, right: Fraction, s_left: int) -> Fraction:
+def _bisect(arg: Compiled, var: str, left: Fraction, right: Fraction, s_left: int) -> Fraction:
     for _ in range(BISECTION_STEPS):
         middle = _split(left, right)
         sign = _sign(arg, var, middle)
