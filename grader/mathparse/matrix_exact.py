@@ -238,7 +238,6 @@ def evaluate_pair(got: Node, expected: Node, world: Any, draw: dict[str, Any],
                   draw_key: tuple[int, int]) -> tuple[Any, Any, int | None]:
     """Both values on one draw: exactly when possible, else as balls at the first precision
     that settles them (the precision is returned; None for exact)."""
-    from grader.mathparse.ast import free_variables
 
     needed = frozenset(name for name, _ in world.definitions)  # the whole pass, shared by candidates
     try:

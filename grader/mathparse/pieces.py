@@ -26,6 +26,7 @@ from grader.mathparse.balls import (
     compile_ball,
     evaluate_ball,
 )
+from grader.parsing.errors import AnswerParseError
 
 MAX_DEGREE = 64  # above this a polynomial argument is scanned like any other
 MAX_BREAKPOINTS = 60
@@ -224,20 +225,106 @@ def breakpoints(
     high: Fraction | None,
 ) -> list[Fraction]:
     """Sorted distinct breakpoints of `node` strictly inside (low, high)."""
+    finder = _Finder(var, box, low, high)
     found: set[Fraction] = set()
-    grid: list[Fraction] | None = None
     for arg in critical_arguments(node):
-        if var not in free_variables(arg):
-            continue  # a constant is zero everywhere or nowhere: no breakpoint
-        coefficients = polynomial(arg, var)
-        if coefficients is not None:
-            found.update(polynomial_roots(coefficients))
-        else:
-            grid = grid if grid is not None else scan_grid(box, low, high)
-            found.update(sign_changes(arg, var, grid))
+        found.update(finder.zeros(arg))
         if len(found) > MAX_BREAKPOINTS:
             raise Undecidable(f"more than {MAX_BREAKPOINTS} kinks or domain edges")
     return sorted(p for p in found if _inside(p, low, high))
+
+
+class _Finder:
+    """Zeros of critical arguments, innermost first, each remembered once."""
+
+    def __init__(self, var: str, box: tuple[Fraction, Fraction], low: Fraction | None,
+                 high: Fraction | None) -> None:
+        self.var, self.box, self.low, self.high = var, box, low, high
+        self.memo: dict[Node, list[Fraction]] = {}
+        self.grid: list[Fraction] | None = None
+
+    def zeros(self, arg: Node) -> list[Fraction]:
+        if arg not in self.memo:
+            self.memo[arg] = self._zeros(arg)
+        return self.memo[arg]
+
+    def _zeros(self, arg: Node) -> list[Fraction]:
+        if self.var not in free_variables(arg):
+            return []  # a constant is zero everywhere or nowhere: no breakpoint
+        coefficients = polynomial(arg, self.var)
+        if coefficients is not None:
+            return polynomial_roots(coefficients)
+        inner = sorted({z for w in critical_arguments(arg) for z in self.zeros(w)})
+        exact = self._piecewise_polynomial(arg, inner)
+        if exact is not None:
+            return exact
+        return sign_changes(arg, self.var, self._grid_for(arg, inner))
+
+    def _piecewise_polynomial(self, arg: Node, inner: list[Fraction]) -> list[Fraction] | None:
+        """Between the zeros of its inner relu/abs/relu′ arguments the argument may be a
+        polynomial: then its roots there are exact."""
+        edges: list[Fraction | None] = [None, *inner, None]
+        roots: list[Fraction] = []
+        for a, b in itertools.pairwise(edges):
+            middle = _middle(a, b)
+            branch = _specialise(arg, self.var, middle)
+            coefficients = None if branch is None else polynomial(branch, self.var)
+            if coefficients is None:
+                return None
+            roots += [r for r in polynomial_roots(coefficients) if _inside(r, a, b)]
+        return roots + [p for p in inner if _sign(arg, self.var, p) == 0]
+
+    def _grid_for(self, arg: Node, inner: list[Fraction]) -> list[Fraction]:
+        """The fixed grid, plus both sides of every inner breakpoint and the turning points of
+        the argument (so that a narrow excursion of the argument through 0 is not stepped over)."""
+        if self.grid is None:
+            self.grid = scan_grid(self.box, self.low, self.high)
+        extra: set[Fraction] = set()
+        for p in inner:
+            step = max(Fraction(1), abs(p)) / 2**40
+            extra.update((p - step, p, p + step))
+        try:
+            from grader.mathparse.differentiate import differentiate
+
+            slope = differentiate(arg, self.var)
+            extra.update(sign_changes(slope, self.var, sorted(set(self.grid) | extra)))
+        except (AnswerParseError, Unsupported, RecursionError):
+            pass
+        return sorted(set(self.grid) | {p for p in extra if _inside(p, self.low, self.high)})
+
+
+def _middle(a: Fraction | None, b: Fraction | None) -> Fraction:
+    if a is None and b is None:
+        return Fraction(0)
+    if a is None:
+        assert b is not None
+        return b - 1
+    if b is None:
+        return a + 1
+    return (a + b) / 2
+
+
+def _specialise(node: Node, var: str, point: Fraction) -> Node | None:
+    """The tree with relu, abs and relu′ replaced by the branch they take at `point`."""
+    if isinstance(node, Call) and node.func in ("relu", "abs", "relu_prime"):
+        inner = _specialise(node.args[0], var, point)
+        sign = _sign(node.args[0], var, point)
+        if inner is None or sign is None or sign == 0:
+            return None
+        if node.func == "relu":
+            return inner if sign > 0 else Num(Fraction(0))
+        if node.func == "abs":
+            return inner if sign > 0 else Neg(inner)
+        return Num(Fraction(1 if sign > 0 else 0))
+    if isinstance(node, Call):
+        return None  # anything else is not polynomial anyway
+    if isinstance(node, Neg):
+        inner = _specialise(node.operand, var, point)
+        return None if inner is None else Neg(inner)
+    if isinstance(node, Bin):
+        left, right = _specialise(node.left, var, point), _specialise(node.right, var, point)
+        return None if left is None or right is None else Bin(node.op, left, right)
+    return node
 
 
 # --- probe points --------------------------------------------------------------------------------
