@@ -129,7 +129,7 @@ class ExpressionQuestion(FormulaKind):
         True, description="kept for old rubrics: verdicts no longer wait on sympy (no effect)"
     )
     timeout: float = Field(
-        3.0, gt=0, le=30,
+        10.0, gt=0, le=60,
         description="seconds per check: only a guard against a hung worker; hitting it gives "
         "status error, never another verdict",
     )

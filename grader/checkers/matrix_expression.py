@@ -36,7 +36,7 @@ class MatrixExpressionQuestion(FormulaKind):
     kind: Literal["matrix_expression"] = "matrix_expression"
     how_to_write: ClassVar[str] = _HOW
     timeout: float = Field(
-        3.0, gt=0, le=30,
+        10.0, gt=0, le=60,
         description="seconds per check: only a guard against a hung worker; hitting it gives "
         "status error, never another verdict",
     )

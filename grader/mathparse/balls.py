@@ -9,12 +9,13 @@ ball proves it (log of a ball entirely ≤ 0) and `Indeterminate` when the ball 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 
 from flint import arb, ctx, fmpq
 
-from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num, Var
+from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num, Var, count_nodes
 
 
 class Undefined(Exception):
@@ -33,15 +34,55 @@ def to_ball(value: Fraction) -> arb:
     return arb(fmpq(value.numerator, value.denominator))
 
 
-Compiled = Callable[[dict[str, arb]], arb]
+class OverBudget(Exception):
+    """A check used up its work budget (a count of operations, never a time)."""
+
+
+class WorkBudget:
+    """Operations a check may spend: tree nodes evaluated, weighted by working precision."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.spent = 0
+
+
+_BUDGETS: list[WorkBudget] = []
+
+
+@contextmanager
+def work_budget(limit: int) -> Iterator[WorkBudget]:
+    budget = WorkBudget(limit)
+    _BUDGETS.append(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGETS.pop()
+
+
+def charge(nodes: int, precision: int) -> None:
+    if _BUDGETS:
+        budget = _BUDGETS[-1]
+        budget.spent += nodes * (1 + precision // 1024)
+        if budget.spent > budget.limit:
+            raise OverBudget(f"more than {budget.limit:,} operations")
+
+
+class Compiled:
+    """A tree compiled to closures, with its size for the work budget."""
+
+    __slots__ = ("function", "size")
+
+    def __init__(self, function: Callable[[dict[str, arb]], arb], size: int) -> None:
+        self.function, self.size = function, size
 
 
 def evaluate_ball(node: Node | Compiled, env: dict[str, Fraction | arb], precision: int) -> arb:
     """The value of `node` (a tree, or one compiled by `compile_ball`) at `env` as a ball computed
     with `precision` bits (exact rational coordinates become balls at that precision too)."""
+    charge(node.size if isinstance(node, Compiled) else count_nodes(node), precision)
     with ctx.workprec(precision):
         balls = {k: to_ball(v) if isinstance(v, Fraction) else v for k, v in env.items()}
-        value = node(balls) if callable(node) else _ball(node, balls)
+        value = node.function(balls) if isinstance(node, Compiled) else _ball(node, balls)
     if not value.is_finite():
         raise Indeterminate
     return value
@@ -49,6 +90,10 @@ def evaluate_ball(node: Node | Compiled, env: dict[str, Fraction | arb], precisi
 
 def compile_ball(node: Node) -> Compiled:
     """The tree as nested closures: the same arithmetic as `_ball`, without dispatch per point."""
+    return Compiled(_compile(node), count_nodes(node))
+
+
+def _compile(node: Node) -> Callable[[dict[str, arb]], arb]:
     if isinstance(node, Num):
         rational = fmpq(node.value.numerator, node.value.denominator)
         return lambda env: arb(rational)
@@ -58,16 +103,16 @@ def compile_ball(node: Node) -> Compiled:
         name = node.name
         return lambda env: env[name]
     if isinstance(node, Neg):
-        inner = compile_ball(node.operand)
+        inner = _compile(node.operand)
         return lambda env: -inner(env)
     if isinstance(node, Call):
         rule = BALL_FUNCTIONS.get(node.func)
         if rule is None or len(node.args) != 1:
             raise Unsupported(node.func)
-        argument = compile_ball(node.args[0])
+        argument = _compile(node.args[0])
         return lambda env: _finite(rule(argument(env)))
     if isinstance(node, Bin) and node.op in _COMPILED_OPS:
-        left, right = compile_ball(node.left), compile_ball(node.right)
+        left, right = _compile(node.left), _compile(node.right)
         op = _COMPILED_OPS[node.op]
         return lambda env: op(left(env), right(env))
     return lambda env: _ball(node, env)  # powers and anything rarer: the plain walk

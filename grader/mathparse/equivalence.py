@@ -35,10 +35,12 @@ from flint import arb
 from grader.mathparse.ast import Bin, Call, Neg, Node, Num, Transpose, Var, free_variables, to_text
 from grader.mathparse.balls import (
     Indeterminate,
+    OverBudget,
     Undefined,
     Unsupported,
     compile_ball,
     evaluate_ball,
+    work_budget,
 )
 from grader.mathparse.pieces import Probe, Undecidable, breakpoints, probe_points
 
@@ -51,6 +53,7 @@ _ONE = arb(1)  # working precision in bits, raised only when needed
 LINES = 2  # random lines through a space of several variables
 MAX_PROBES = 1500  # points per line, summed over pieces
 LINE = "_t"
+WORK_BUDGET = 250_000  # tree nodes evaluated per line, weighted by precision (docs: budgets)
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,10 @@ def compare_many(got: Node, candidates: list[Node], space: ProbeSpace) -> list[C
     results: list[Comparison | None] = [None] * len(candidates)
     for line in lines:
         try:
-            outcome = _compare_on_line(got_flat, flats, line, rng, results)
-        except (Undecidable, Unsupported) as err:
+            with work_budget(WORK_BUDGET) as budget:
+                outcome = _compare_on_line(got_flat, flats, line, rng, results)
+            line.work = budget.spent
+        except (Undecidable, Unsupported, OverBudget) as err:
             reason = f"beyond the checker's budgets ({err})"
             outcome = [Comparison("undecided", "structure", reason) for _ in candidates]
         for i, comparison in enumerate(outcome):
@@ -157,6 +162,7 @@ class Line:
     box: tuple[Fraction, Fraction]
     pieces: int = 0
     points: int = 0
+    work: int = 0
 
     def mapping(self) -> dict[str, Node]:
         return {

@@ -105,8 +105,10 @@ def infer_shape(node: Node, shapes: dict[str, Shape], world: World) -> Shape:
 class _Budget:
     limits: Limits
     flops: int = 0
+    elements: int = 0  # summed over every intermediate: the element-wise work
 
     def size(self, shape: Shape, node: Node) -> Shape:
+        self.elements += math.prod(shape)
         if math.prod(shape) > self.limits.max_array_elements:
             raise ShapeError(
                 f"your answer builds {to_text(node)[:60]}, an array far too large for this question"
@@ -311,6 +313,13 @@ def compare_matrix(got: Node, expected: Node, world: World, **_ignored: Any) -> 
             f"{describe_shape(want_shape, world)}",
         )
     transposed_only = not _same_shape(got_shape, want_shape)
+    work = arithmetic(got, shapes, world) + arithmetic(expected, shapes, world) + sum(
+        arithmetic(definition, shapes, world) for _, definition in world.definitions
+    )
+    if work > EXACT_WORK:
+        return MatrixComparison(
+            "undecided", f"beyond the checker's budgets (about {work:,} exact operations)"
+        )
     seed = _seed(got)
     straight: set[str] = set()
     flipped: set[str] = set()
@@ -351,6 +360,16 @@ def compare_matrix(got: Node, expected: Node, world: World, **_ignored: Any) -> 
     if factor is not None and (factor == 0 or math.isclose(factor, 1, rel_tol=1e-7)):
         factor = None
     return MatrixComparison("different", "", factor=factor)
+
+
+EXACT_WORK = 100_000  # element operations of one exact or ball draw (a count, never a time)
+
+
+def arithmetic(node: Node, shapes: dict[str, Shape], world: World) -> int:
+    """Multiply-adds of the matrix products plus elements of every intermediate."""
+    budget = _Budget(world.limits)
+    _infer(node, shapes, world, budget)
+    return budget.flops + budget.elements
 
 
 def _seed(got: Node) -> int:

@@ -28,7 +28,8 @@ from grader.mathparse.balls import (
 )
 from grader.parsing.errors import AnswerParseError
 
-MAX_DEGREE = 64  # above this a polynomial argument is scanned like any other
+MAX_DEGREE = 24  # of a polynomial argument whose roots are isolated exactly
+MAX_POLYNOMIAL_BITS = 6000  # summed sizes of its rational coefficients (sympy's work grows so)
 MAX_BREAKPOINTS = 60
 BISECTION_STEPS = 80
 SCAN_PRECISION = 256
@@ -105,6 +106,16 @@ def polynomial(node: Node, var: str) -> list[Fraction] | None:
     return None
 
 
+def _polynomial_shape(node: Node) -> bool:
+    """Built from numbers, variables, + − × and natural powers only (whatever its degree)."""
+    return all(
+        isinstance(n, Num | Var | Neg)
+        or (isinstance(n, Bin) and (n.op in ("+", "-", "*", "dot")
+                                    or (n.op == "^" and _natural_exponent(n.right))))
+        for n in walk(node)
+    )
+
+
 def _plus(a: list[Fraction], b: list[Fraction]) -> list[Fraction]:
     size = max(len(a), len(b))
     zero = Fraction(0)
@@ -134,6 +145,9 @@ def polynomial_roots(coefficients: list[Fraction]) -> list[Fraction]:
     coefficients = _trim(coefficients)
     if len(coefficients) <= 1:
         return []
+    bits = sum(c.numerator.bit_length() + c.denominator.bit_length() for c in coefficients)
+    if bits > MAX_POLYNOMIAL_BITS:
+        raise Undecidable("a polynomial with too large coefficients inside relu, abs, …")
     if len(coefficients) == 2:
         root = -coefficients[0] / coefficients[1]
         return [root] if abs(root) <= FAR else []
@@ -254,6 +268,8 @@ class _Finder:
         coefficients = polynomial(arg, self.var)
         if coefficients is not None:
             return polynomial_roots(coefficients)
+        if _polynomial_shape(arg):
+            raise Undecidable(f"a polynomial of degree over {MAX_DEGREE} inside relu, abs, …")
         inner = sorted({z for w in critical_arguments(arg) for z in self.zeros(w)})
         exact = self._piecewise_polynomial(arg, inner)
         if exact is not None:
