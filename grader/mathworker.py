@@ -124,7 +124,8 @@ def _scalar(request: MathRequest) -> list[CandidateResult]:
     names = frozenset(space.variables) | frozenset(space.definitions)
     config = ParseConfig("scalar", names, aliases=space.aliases)
     got = prepare(request.answer, config)
-    candidates = [prepare(text, config) for text in request.candidates]
+    key = (names, tuple(sorted(space.aliases.items())))
+    candidates = [_prepared(text, key, config) for text in request.candidates]
     comparisons = compare_many(got, candidates, probe_space(space))
     return [
         CandidateResult(
@@ -139,6 +140,19 @@ def _scalar(request: MathRequest) -> list[CandidateResult]:
         )
         for c in comparisons
     ]
+
+
+_PREPARED: dict[tuple[str, Any], Any] = {}  # rubric formulas (references, mistakes), read once
+
+
+def _prepared(text: str, key: Any, config: Any) -> Any:
+    from grader.mathparse import prepare
+
+    if (text, key) not in _PREPARED:
+        if len(_PREPARED) > 256:
+            _PREPARED.clear()
+        _PREPARED[(text, key)] = prepare(text, config)
+    return _PREPARED[(text, key)]
 
 
 def probe_space(space: ScalarSpace) -> Any:

@@ -68,14 +68,14 @@ class FormRule(RubricModel):
     def broken_by(self, tree: Node, space: Any = None) -> bool:
         """Judged on what the answer depends on: a term that vanishes identically
         (`+ 0*sigmoid(x)`) neither satisfies nor breaks a rule. With no space, on names alone."""
-        used = {f for f in functions_used(tree) if _depends(tree, {f}, space, default=True)}
+        present = functions_used(tree)
         if self.require_functions and not any(
-            _depends(tree, used & _FAMILIES.get(f, {f}), space, default=False)
+            _depends(tree, present & _FAMILIES.get(f, {f}), space, default=False)
             for f in self.require_functions
         ):
             return True
         if any(
-            _depends(tree, used & _FAMILIES.get(f, {f}), space, default=True)
+            _depends(tree, present & _FAMILIES.get(f, {f}), space, default=True)
             for f in self.forbid_functions
         ):
             return True

@@ -238,7 +238,7 @@ def _compare_on_line(
         if settled[index] is not None:
             results.append(Comparison("equal", "balls"))  # already decided on an earlier line
             continue
-        results.append(_judge(answer, _Values(tree), probes, line))
+        results.append(_judge(answer, _Values(tree), probes, line, want_factor=index == 0))
     return results
 
 
@@ -262,10 +262,11 @@ class _Values:
 PointVerdict = Literal["agree", "different", "no_value", "outside", "unresolved"]
 
 
-def _judge(answer: _Values, reference: _Values, probes: list[Probe], line: Line) -> Comparison:
+def _judge(answer: _Values, reference: _Values, probes: list[Probe], line: Line, *,
+           want_factor: bool = True) -> Comparison:
+    """One candidate on one line (`want_factor`: name a constant factor, for the main one)."""
     defined_pieces: set[int] = set()
     agreeing_pieces: set[int] = set()
-    ratios: list[float] = []
     for probe in probes:
         verdict, g, e = _at_point(answer, reference, probe.point)
         if verdict == "outside":
@@ -281,7 +282,8 @@ def _judge(answer: _Values, reference: _Values, probes: list[Probe], line: Line)
             )
         if verdict == "different":
             assert g is not None and e is not None
-            return _difference(answer, reference, probes, line, probe.point, g, e, ratios)
+            factor = _factor(answer, reference, probes) if want_factor else None
+            return _difference(line, probe.point, g, e, factor)
     unresolved = defined_pieces - agreeing_pieces
     if unresolved or (not agreeing_pieces and defined_pieces):
         return Comparison(
@@ -320,11 +322,8 @@ def _at_point(answer: _Values, reference: _Values, point: Fraction
     return "unresolved", None, None
 
 
-def _difference(
-    answer: _Values, reference: _Values, probes: list[Probe], line: Line, point: Fraction,
-    g: arb, e: arb, ratios: list[float],
-) -> Comparison:
-    gv, ev = _float(g), _float(e)
+def _difference(line: Line, point: Fraction, g: arb, e: arb, factor: float | None) -> Comparison:
+    gv = _float(g)
     gap = abs(g - e) / max(abs(g), abs(e))
     relative = _float(gap)
     close = relative is not None and relative < 1e-6
@@ -336,7 +335,7 @@ def _difference(
         got=gv,
         relative_gap=relative,
         proved=True,
-        factor=_factor(answer, reference, probes) if ev is not None else None,
+        factor=factor,
     )
 
 

@@ -35,7 +35,7 @@ BISECTION_STEPS = 80
 SCAN_PRECISION = 256
 ZERO_RADIUS = 2.0**-200
 FAR = 10**300  # no breakpoint or probe beyond |t| = 1e300
-FAR_EXPONENTS = (1, 2, 3, 4, 6, 9, 12, 16, 20, 30, 50, 75, 100, 150, 200, 250, 300)
+FAR_EXPONENTS = (1, 2, 3, 5, 8, 13, 20, 50, 100, 200, 300)
 
 
 class Undecidable(Exception):
