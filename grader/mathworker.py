@@ -3,7 +3,9 @@
 The grader sends one `MathRequest` per answer (the answer and every formula it is compared with)
 as a JSON line and reads one `MathResponse`. A request that overruns its time limit gets the
 worker killed (by its own pid) and a fresh one is started on the next request; the answer is
-reported as undecided, never as wrong. The worker caps its own address space, so a memory bomb
+reported with status error ("the grader ran out of time; a person will look"), never as another
+verdict: the check itself is bounded by counts (`equivalence.py`), the clock only guards against a
+hung process. The worker caps its own address space, so a memory bomb
 ends in MemoryError or the worker's death, both reported the same way.
 
 The worker also computes the symbolic reference functions (sympy) on request: sympy is imported
@@ -395,8 +397,11 @@ def main() -> None:
     import numpy  # noqa: F401  - imported before the memory cap
     import sympy  # noqa: F401
 
+    import grader.mathparse.balls
     import grader.mathparse.equivalence
     import grader.mathparse.matrix
+    import grader.mathparse.matrix_exact
+    import grader.mathparse.pieces
     import grader.mathparse.symbolic
     import grader.mathparse.world  # noqa: F401
 
