@@ -48,7 +48,7 @@ class ScalarSpace(BaseModel):
 
 
 class MathRequest(BaseModel):
-    kind: Literal["scalar", "matrix", "reference"]
+    kind: Literal["scalar", "matrix", "reference", "depends"]
     answer: str = ""
     candidates: list[str] = Field(default_factory=list)
     space: ScalarSpace | None = None
@@ -85,7 +85,10 @@ def run_check(request: MathRequest) -> MathResponse:
     if request.kind == "reference":
         return _reference(request, started)
     try:
-        results = _scalar(request) if request.kind == "scalar" else _matrix(request)
+        if request.kind == "depends":
+            results = _depends(request)
+        else:
+            results = _scalar(request) if request.kind == "scalar" else _matrix(request)
         response = MathResponse(status="ok", results=results)
     except _ShapeVerdict as verdict:
         response = MathResponse(status="shape_error", message=str(verdict), results=verdict.results)
@@ -142,6 +145,30 @@ def _scalar(request: MathRequest) -> list[CandidateResult]:
         )
         for c in comparisons
     ]
+
+
+def _depends(request: MathRequest) -> list[CandidateResult]:
+    """Does the answer's value depend on these functions (`functions:a,b`) or this variable
+    (`variable:z`, the others held fixed)? For form rules; decided like any comparison."""
+    from grader.mathparse import prepare
+    from grader.mathparse.equivalence import depends_on_functions, depends_on_variable
+    from grader.mathparse.parser import ParseConfig
+
+    assert request.space is not None
+    space = request.space
+    names = frozenset(space.variables) | frozenset(space.definitions)
+    got = prepare(request.answer, ParseConfig("scalar", names, aliases=space.aliases))
+    probe = probe_space(space)
+    results = []
+    for query in request.candidates:
+        kind, _, what = query.partition(":")
+        if kind == "functions":
+            answer = depends_on_functions(got, set(what.split(",")), probe)
+        else:
+            answer = depends_on_variable(got, what, probe)
+        outcome = "undecided" if answer is None else "depends" if answer else "independent"
+        results.append(CandidateResult(outcome=outcome))
+    return results
 
 
 _PREPARED: dict[tuple[str, Any], Any] = {}  # rubric formulas (references, mistakes), read once

@@ -65,24 +65,47 @@ class FormRule(RubricModel):
             raise ValueError(f"form rule {self.name!r}: unknown function(s) {', '.join(unknown)}")
         return self
 
-    def broken_by(self, tree: Node, space: Any = None) -> bool:
-        """Judged on what the answer depends on: a term that vanishes identically
-        (`+ 0*sigmoid(x)`) neither satisfies nor breaks a rule. With no space, on names alone."""
+    def queries(self, tree: Node) -> list[str]:
+        """What the math worker must decide about the answer for this rule (see `broken_by`)."""
         present = functions_used(tree)
+        wanted = [present & _FAMILIES.get(f, {f})
+                  for f in self.require_functions + self.forbid_functions]
+        out = [function_query(names) for names in wanted if names]
+        if self.only_variables is not None:
+            extra = free_variables(tree) - set(self.only_variables)
+            out += [f"variable:{name}" for name in sorted(extra)]
+        return out
+
+    def broken_by(self, tree: Node, depends: dict[str, bool | None] | None = None) -> bool:
+        """Judged on what the answer depends on (`depends`: the worker's answers to `queries`):
+        a term that vanishes identically (`+ 0*sigmoid(x)`) neither satisfies nor breaks a rule.
+        An undecided dependence counts against the rule. With no answers, on names alone."""
+        present = functions_used(tree)
+
+        def uses(names: set[str], *, default: bool) -> bool:
+            if not names:
+                return False
+            if depends is None:
+                return True
+            answer = depends.get(function_query(names))
+            return default if answer is None else answer
+
         if self.require_functions and not any(
-            _depends(tree, present & _FAMILIES.get(f, {f}), space, default=False)
-            for f in self.require_functions
+            uses(present & _FAMILIES.get(f, {f}), default=False) for f in self.require_functions
         ):
             return True
-        if any(
-            _depends(tree, present & _FAMILIES.get(f, {f}), space, default=True)
-            for f in self.forbid_functions
-        ):
+        if any(uses(present & _FAMILIES.get(f, {f}), default=True) for f in self.forbid_functions):
             return True
         if self.only_variables is None:
             return False
         extra = free_variables(tree) - set(self.only_variables)
-        return any(_depends_on_variable(tree, name, space) for name in sorted(extra))
+        if depends is None:
+            return bool(extra)
+        return any(depends.get(f"variable:{name}") is not False for name in sorted(extra))
+
+
+def function_query(names: set[str]) -> str:
+    return "functions:" + ",".join(sorted(names))
 
 
 _HOW = (
@@ -227,11 +250,6 @@ class ExpressionQuestion(FormulaKind):
             )
         return Verdict(Status.INCORRECT, 0.0, self._difference(got, main, ctx), details=details)
 
-    def probe_space(self) -> Any:
-        from grader.mathworker import probe_space
-
-        return probe_space(self.scalar_space())
-
     def scalar_space(self) -> Any:
         from grader.mathworker import ScalarSpace
 
@@ -240,10 +258,27 @@ class ExpressionQuestion(FormulaKind):
             domain=self.domain,
         )
 
+    def _dependencies(self, got: Formula) -> dict[str, bool | None] | MathResponse:
+        """The worker's answers to every form rule's questions about the answer."""
+        from grader.mathworker import MathRequest, check
+
+        queries = sorted({q for rule in self.form for q in rule.queries(got.tree)})
+        if not queries:
+            return {}
+        request = MathRequest(kind="depends", answer=got.text, candidates=queries,
+                              space=self.scalar_space())
+        response = check(request, self.timeout)
+        if response.status != "ok":
+            return response
+        return {q: None if r.outcome == "undecided" else r.outcome == "depends"
+                for q, r in zip(queries, response.results, strict=True)}
+
     def _form_verdict(self, got: Formula, details: dict[str, Any]) -> Verdict:
-        space = self.probe_space() if self.form else None
+        depends = self._dependencies(got) if self.form else {}
+        if not isinstance(depends, dict):
+            return _undecided(depends)
         for rule in self.form:
-            if rule.broken_by(got.tree, space):
+            if rule.broken_by(got.tree, depends):
                 status = (
                     Status.CORRECT
                     if rule.credit >= 1
@@ -284,27 +319,6 @@ class ExpressionQuestion(FormulaKind):
         return bool(self.reveal_answer or (self.reveal_answer is None and ctx.reveal_answers))
 
 
-
-
-def _depends(tree: Node, names: set[str], space: Any, *, default: bool) -> bool:
-    """Does the answer's value depend on these functions? Undecided: `default`."""
-    if not names:
-        return False
-    if space is None:
-        return True
-    from grader.mathparse.equivalence import depends_on_functions
-
-    answer = depends_on_functions(tree, names, space)
-    return default if answer is None else answer
-
-
-def _depends_on_variable(tree: Node, name: str, space: Any) -> bool:
-    if space is None:
-        return True
-    from grader.mathparse.equivalence import depends_on_variable
-
-    answer = depends_on_variable(tree, name, space)
-    return True if answer is None else answer
 
 
 def _as_text(raw: Any) -> str:
