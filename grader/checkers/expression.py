@@ -305,8 +305,6 @@ class ExpressionQuestion(FormulaKind):
                 f": it is off by a tiny amount (relative {result.relative_gap:.1g}){where}: an "
                 "extra small term, or a constant rounded?"
             )
-        if result.method == "symbolic":
-            return text + ": it differs from the correct formula by a small term"
         if result.got is not None and where:
             text += f": it gives {result.got:.6g}{where}"
             if self._reveal(ctx):

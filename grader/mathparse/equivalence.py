@@ -108,7 +108,27 @@ def compare_many(got: Node, candidates: list[Node], space: ProbeSpace) -> list[C
         for i, comparison in enumerate(outcome):
             if results[i] is None and comparison.outcome != "equal":
                 results[i] = comparison
-    return [c or Comparison("equal", "balls", _agreement_reason(lines)) for c in results]
+    final = [c or Comparison("equal", "balls", _agreement_reason(lines)) for c in results]
+    for comparison in final:
+        if comparison.point is not None and space.definitions:
+            comparison.point = _with_defined(comparison.point, space.definitions)
+    return final
+
+
+def _with_defined(point: dict[str, float], definitions: tuple[tuple[str, Node], ...]
+                  ) -> dict[str, float]:
+    """The point with the defined variables' values first (y = σ(z): the student wrote y)."""
+    exact = {k: Fraction(v) for k, v in point.items()}
+    shown: dict[str, float] = {}
+    for name, definition in definitions:
+        try:
+            value = evaluate_ball(inline(definition, definitions), dict(exact), PRECISIONS[0])
+        except (Undefined, Indeterminate, Unsupported):
+            continue
+        number = _float(value)
+        if number is not None:
+            shown[name] = number
+    return {**shown, **point}
 
 
 def _agreement_reason(lines: list[Line]) -> str:
