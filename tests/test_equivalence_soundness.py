@@ -260,3 +260,43 @@ def test_probe_points_follow_the_answer_not_the_source() -> None:
     assert _seed(a, [a]) == _seed(a, [a])
     assert _seed(a, [a]) != _seed(b, [a])
     assert isinstance(Fraction(1), Fraction)
+
+
+# --- undecided: never correct, never wrong, listed for a person ----------------------------------
+
+UNDECIDABLE = [
+    ("polynomial_of_degree_30_under_relu", f"{R} + relu(x^30 - 0.5)"),
+    ("huge_coefficients_under_relu", f"{R} + relu((0.123456789*x - 0.987654321)^24 - 1e-300)"),
+]
+
+
+@pytest.mark.parametrize("answer", [a for _, a in UNDECIDABLE], ids=[n for n, _ in UNDECIDABLE])
+def test_an_undecidable_answer_goes_to_a_person(answer: str) -> None:
+    verdict = grade(*Q6B, answer)
+    assert verdict.status is Status.INVALID
+    assert verdict.feedback.startswith(
+        "your answer could not be checked automatically; a person will look"
+    )
+    assert verdict.details["needs_person"]
+
+
+def test_the_summary_and_the_groups_list_what_a_person_must_check(tmp_path: Any) -> None:
+    from grader.groups import group_answers, render_groups
+    from grader.report import QuestionResult, Report
+    from grader.summary import build_summary
+
+    answer = UNDECIDABLE[0][1]
+    verdict = grade(*Q6B, answer)
+    result = QuestionResult(id=Q6B[1], score=0.0, max_score=7.0, status=verdict.status,
+                            feedback=verdict.feedback, answer=answer, details=verdict.details)
+    report = Report.from_results([result], assignment="csc420-a2", submission="eve")
+    (tmp_path / "reports").mkdir()
+    path = tmp_path / "reports" / "eve.json"
+    rubric = load_rubric(resolve_assignment("csc420-a2")).rubric
+    summary = build_summary([(path, report)], rubric, outdir=tmp_path)
+    assert [(n.submission, n.question, n.answer) for n in summary.needs_person] == [
+        ("eve", Q6B[1], answer)
+    ]
+    question = rubric.question(Q6B[1])
+    text = render_groups(question, group_answers(question, [report]))
+    assert "a person must check" in text
