@@ -42,7 +42,13 @@ from grader.mathparse.balls import (
     evaluate_ball,
     work_budget,
 )
-from grader.mathparse.pieces import Probe, Undecidable, breakpoints, probe_points
+from grader.mathparse.pieces import (
+    Probe,
+    Undecidable,
+    breakpoints,
+    critical_arguments,
+    probe_points,
+)
 
 Outcome = Literal["equal", "different", "undecided"]
 
@@ -96,6 +102,10 @@ def compare_many(got: Node, candidates: list[Node], space: ProbeSpace) -> list[C
     flats = [inline(c, space.definitions) for c in candidates]
     names = sorted(set().union(free_variables(got_flat), *(free_variables(f) for f in flats)))
     lines = _lines(names, space, rng)
+    if len(names) > 1 and _kinked(got_flat, flats):
+        reason = ("several variables and a kink or domain edge: random lines can miss a small "
+                  "region, so this is not decided automatically")
+        return [Comparison("undecided", "structure", reason) for _ in candidates]
     results: list[Comparison | None] = [None] * len(candidates)
     for line in lines:
         try:
@@ -129,6 +139,15 @@ def _with_defined(point: dict[str, float], definitions: tuple[tuple[str, Node], 
         if number is not None:
             shown[name] = number
     return {**shown, **point}
+
+
+def _kinked(got: Node, candidates: list[Node]) -> bool:
+    """Does any formula have a kink, step, pole or domain edge that moves with a variable?"""
+    try:
+        return any(free_variables(arg) for tree in (got, *candidates)
+                   for arg in critical_arguments(tree))
+    except Unsupported:
+        return True
 
 
 def _agreement_reason(lines: list[Line]) -> str:

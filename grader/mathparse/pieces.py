@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from fractions import Fraction
 
-from grader.mathparse.ast import Bin, Call, Neg, Node, Num, Var, free_variables, walk
+from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num, Var, free_variables, walk
 from grader.mathparse.balls import (
     BALL_FUNCTIONS,
     EDGED,
@@ -42,8 +42,55 @@ class Undecidable(Exception):
     """The structure is beyond the procedure's budgets (the answer goes to a person)."""
 
 
+_POSITIVE_FUNCTIONS = frozenset(
+    {"exp", "sigmoid", "sigmoid_prime", "cosh", "sech", "softplus", "tanh_prime"}
+)
+
+
+def positive(node: Node) -> bool:
+    """Provably > 0 for every real value of the variables (a small structural prover)."""
+    if isinstance(node, Num):
+        return node.value > 0
+    if isinstance(node, Const):
+        return True
+    if isinstance(node, Call):
+        return node.func in _POSITIVE_FUNCTIONS
+    if isinstance(node, Bin):
+        if node.op == "+":
+            return (positive(node.left) and nonnegative(node.right)) or (
+                nonnegative(node.left) and positive(node.right))
+        if node.op in ("*", "/", "dot"):
+            return positive(node.left) and positive(node.right)
+        if node.op == "^":
+            return positive(node.left) or (_natural_exponent(node.right) and isinstance(
+                node.right, Num) and node.right.value == 0)
+    return False
+
+
+def nonnegative(node: Node) -> bool:
+    if positive(node):
+        return True
+    if isinstance(node, Num):
+        return node.value >= 0
+    if isinstance(node, Call):
+        return node.func in ("abs", "relu", "relu_prime", "sqrt")
+    if isinstance(node, Bin):
+        if node.op == "+":
+            return nonnegative(node.left) and nonnegative(node.right)
+        if node.op in ("*", "dot"):
+            return nonnegative(node.left) and nonnegative(node.right)
+        if node.op == "^" and isinstance(node.right, Num) and node.right.value.denominator == 1:
+            return int(node.right.value) % 2 == 0 or nonnegative(node.left)
+    return False
+
+
 def critical_arguments(node: Node) -> list[Node]:
-    """Every sub-expression whose zeros may be a kink, step, pole or domain edge."""
+    """Every sub-expression whose zeros may be a kink, step, pole or domain edge (arguments
+    that are provably positive everywhere have none)."""
+    return [arg for arg in _candidate_arguments(node) if not positive(arg)]
+
+
+def _candidate_arguments(node: Node) -> list[Node]:
     found: list[Node] = []
     for current in walk(node):
         if isinstance(current, Call):
