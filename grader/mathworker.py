@@ -277,6 +277,8 @@ class MathWorker:
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = "1"  # one thread: nothing here may depend on the core count
         self.warm = False
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.mathworker"],
@@ -423,6 +425,7 @@ def _limit_memory() -> None:
 def main() -> None:
     import numpy  # noqa: F401  - imported before the memory cap
     import sympy  # noqa: F401
+    from flint import ctx
 
     import grader.mathparse.balls
     import grader.mathparse.equivalence
@@ -432,6 +435,7 @@ def main() -> None:
     import grader.mathparse.symbolic
     import grader.mathparse.world  # noqa: F401
 
+    ctx.threads = 1  # ball arithmetic on one thread, whatever the machine
     _limit_memory()
     stdin = sys.stdin.buffer
     stdout = sys.stdout.buffer
