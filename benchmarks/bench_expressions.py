@@ -3,8 +3,10 @@
     python benchmarks/bench_expressions.py [--repeats 3]
 
 Each answer is graded through the built-in rubrics' questions (parse, reference, every accepted
-form and known mistake, numeric probing, 50-digit re-checks and the sympy second opinion). The
-worker column includes the round trip to the worker process; its start-up is excluded.
+form and known mistake, breakpoints, ball-arithmetic probing of every piece, form rules judged
+on what the answer depends on). The worker column includes the round trip to the worker
+process; its start-up is excluded. Hostile answers (cancellation, far-out kinks, narrow bumps,
+undefined pieces) are part of the mix.
 """
 
 from __future__ import annotations
@@ -32,8 +34,14 @@ SCALAR = [
     "4σ(2x)(1-σ(2x)) + 1e-12*x",
     "9**9**9**9",
     "__import__('os')",
+    "4σ(2x)(1-σ(2x)) + 1e15 - 1e15",
+    "0.36*4σ(2x)(1-σ(2x)) + 1e15 - 1e15",
+    "4σ(2x)(1-σ(2x)) + relu(x-3)",
+    "4σ(2x)(1-σ(2x)) + relu(1e-6-(x-0.0075)^2)",
+    "4σ(2x)(1-σ(2x))*sqrt(x)^2/x",
+    "1-tanh(x)^2 + 0*sigmoid(x)",
 ]
-Q5 = ["y(1-y)", "sigmoid(z)*(1 - sigmoid(z))", "1-y^2", "y(1+y)"]
+Q5 = ["y(1-y)", "sigmoid(z)*(1 - sigmoid(z))", "1-y^2", "y(1+y)", "y*(1-y) + relu(y-0.99)"]
 MATRIX = [
     ("csc411-a1", "p3a_softmax_grad", "(P - Y) @ X.T"),
     ("csc411-a1", "p3a_softmax_grad", "X @ (P - Y).T"),
@@ -45,6 +53,8 @@ MATRIX = [
     ("apl405-hw2", "q3b_x_bar", "W1.T @ (sigmoid_prime(z) * (W2.T @ (y_hat - s) + r))"),
     ("tdt4265-a2", "t1a_hidden_delta", "fprime(z) * (W @ delta_out)"),
     ("csc420-a2", "q1_effective_weight", "W1 @ W2"),
+    ("csc411-a1", "p3a_softmax_grad", "0*W + 1e15 - 1e15"),
+    ("tdt4265-a2", "t1a_hidden_delta", "W.T @ delta_out + 1e15 - 1e15"),
 ]
 
 

@@ -37,6 +37,7 @@ class Member:
     score: float
     answer: str | None
     mistake: str | None = None
+    needs_person: bool = False  # the grader could not decide: a person must look
 
 
 @dataclass
@@ -125,7 +126,8 @@ def _members(question: QuestionBase, reports: list[Report]) -> list[Member]:
         if result is None:
             continue
         answer = None if result.status is Status.MISSING else result.answer
-        found.append(Member(report.submission, result.status, result.score, answer, result.mistake))
+        found.append(Member(report.submission, result.status, result.score, answer, result.mistake,
+                            bool(result.details.get("needs_person")) and result.override is None))
     return found
 
 
@@ -162,6 +164,8 @@ def render_groups(question: QuestionBase, groups: list[AnswerGroup], *, members:
         answer = for_terminal(group.answer)
         answer = answer if len(answer) <= 60 else answer[:59] + "…"
         note = f"  [{for_terminal(', '.join(group.mistakes))}]" if group.mistakes else ""
+        if any(m.needs_person for m in group.members):
+            note += "  [not decided automatically: a person must check]"
         lines.append(f"{number:>3} {group.count:>5}  {status:<22} {score:>9}  {answer}{note}")
         if members:
             lines.append("      " + ", ".join(for_terminal(m.submission) for m in group.members))

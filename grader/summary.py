@@ -69,6 +69,19 @@ class SubmissionRow(BaseModel):
     duplicate: str | None = Field(default=None, description="the id is shared with other submissions (grader.identity)")
 
 
+class NeedsPerson(BaseModel):
+    """An answer the grader could not decide (or ran out of time on): a person looks at it."""
+
+    submission: str
+    question: str
+    status: str
+    answer: str | None = None
+    why: str = ""
+
+
+NEEDS_PERSON = "needs_person"  # the details key checkers set (grader.checkers.expression)
+
+
 class Summary(BaseModel):
     schema_version: int = 1
     assignment: str
@@ -80,6 +93,8 @@ class Summary(BaseModel):
     histogram: Histogram
     questions: list[QuestionSummary]
     rows: list[SubmissionRow]
+    needs_person: list[NeedsPerson] = Field(
+        default_factory=list, description="answers the grader could not decide: for the TA")
 
 
 def build_summary(
@@ -92,7 +107,17 @@ def build_summary(
         scores=_stats(totals, rubric.max_score), histogram=_histogram(totals, rubric.max_score),
         questions=[_question(q.id, q.title, q.points, q.hidden, only, rubric) for q in rubric.questions],
         rows=_rows(reports, outdir),
+        needs_person=_needs_person(only),
     )
+
+
+def _needs_person(reports: list[Report]) -> list[NeedsPerson]:
+    return [
+        NeedsPerson(submission=r.submission, question=q.id, status=q.status.value, answer=q.answer,
+                    why=str(q.details[NEEDS_PERSON]))
+        for r in sorted(reports, key=lambda r: r.submission) for q in r.questions
+        if q.details.get(NEEDS_PERSON) and q.override is None
+    ]
 
 
 def _stats(values: list[float], max_score: float) -> ScoreStats:
@@ -183,9 +208,21 @@ def render_html(summary: Summary) -> str:
         _cards(summary), "<h2>Scores</h2>", _histogram_svg(summary.histogram, stats.count),
         "<h2>Questions</h2>", _questions_svg(summary.questions), _status_table(summary.questions),
         "<h2>Common mistakes</h2>", _mistakes_table(summary.questions),
+        *_needs_person_table(summary.needs_person),
         "<h2>Submissions</h2>", _rows_table(summary.rows), "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _needs_person_table(items: list[NeedsPerson]) -> list[str]:
+    if not items:
+        return []
+    rows = "".join(
+        f"<tr><td>{escape(i.submission)}</td><td>{escape(i.question)}</td><td>{escape(i.status)}</td>"
+        f"<td><code>{escape(i.answer or '')}</code></td><td>{escape(i.why)}</td></tr>" for i in items)
+    return ["<h2>For a person to check</h2>",
+            "<table><tr><th>submission</th><th>question</th><th>status</th><th>answer</th><th>why</th></tr>"
+            f"{rows}</table>"]
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:

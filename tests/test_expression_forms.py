@@ -194,7 +194,7 @@ FEEDBACK = [
     ("names_a_point", "4σ(2x)", ["your answer 4*σ(2*x) is not correct", "it gives", "at x ="]),
     ("factor", "8σ(2x)(1-σ(2x))", ["2 times the correct value"]),
     ("tiny", "4σ(2x)(1-σ(2x)) + 1e-12*x", ["tiny amount"]),
-    ("no_value", "log(-1 - x^2)", ["no finite value at x ="]),
+    ("no_value", "log(-1 - x^2)", ["no real value at x ="]),
     ("sign_listed", "-4σ(2x)(1-σ(2x))", ["wrong sign"]),
 ]
 

@@ -160,7 +160,9 @@ def test_an_overrunning_check_kills_the_worker_and_the_next_one_gets_a_fresh_wor
         worker.stop()
 
 
-def test_a_timeout_is_reported_as_undecided_not_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_timeout_is_an_error_for_a_person_never_a_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import grader.mathworker as mathworker
 
     monkeypatch.setattr(
@@ -171,15 +173,5 @@ def test_a_timeout_is_reported_as_undecided_not_wrong(monkeypatch: pytest.Monkey
         ),
     )
     verdict = grade_q6b("4σ(2x)(1-σ(2x))")
-    assert verdict.status is Status.INVALID
-    assert "not marked wrong" in verdict.feedback
-
-
-def test_the_soft_deadline_interrupts_slow_python() -> None:
-    from grader.mathparse.symbolic import SymbolicTimeout, soft_deadline
-
-    started = time.perf_counter()
-    with pytest.raises(SymbolicTimeout), soft_deadline(0.2):
-        while True:
-            pass
-    assert time.perf_counter() - started < 1.0
+    assert verdict.status is Status.ERROR
+    assert verdict.feedback == "the grader ran out of time; a person will look"

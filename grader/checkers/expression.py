@@ -65,17 +65,47 @@ class FormRule(RubricModel):
             raise ValueError(f"form rule {self.name!r}: unknown function(s) {', '.join(unknown)}")
         return self
 
-    def broken_by(self, tree: Node) -> bool:
-        used = functions_used(tree)
+    def queries(self, tree: Node) -> list[str]:
+        """What the math worker must decide about the answer for this rule (see `broken_by`)."""
+        present = functions_used(tree)
+        wanted = [present & _FAMILIES.get(f, {f})
+                  for f in self.require_functions + self.forbid_functions]
+        out = [function_query(names) for names in wanted if names]
+        if self.only_variables is not None:
+            extra = free_variables(tree) - set(self.only_variables)
+            out += [f"variable:{name}" for name in sorted(extra)]
+        return out
+
+    def broken_by(self, tree: Node, depends: dict[str, bool | None] | None = None) -> bool:
+        """Judged on what the answer depends on (`depends`: the worker's answers to `queries`):
+        a term that vanishes identically (`+ 0*sigmoid(x)`) neither satisfies nor breaks a rule.
+        An undecided dependence counts against the rule. With no answers, on names alone."""
+        present = functions_used(tree)
+
+        def uses(names: set[str], *, default: bool) -> bool:
+            if not names:
+                return False
+            if depends is None:
+                return True
+            answer = depends.get(function_query(names))
+            return default if answer is None else answer
+
         if self.require_functions and not any(
-            used & _FAMILIES.get(f, {f}) for f in self.require_functions
+            uses(present & _FAMILIES.get(f, {f}), default=False) for f in self.require_functions
         ):
             return True
-        if any(used & _FAMILIES.get(f, {f}) for f in self.forbid_functions):
+        if any(uses(present & _FAMILIES.get(f, {f}), default=True) for f in self.forbid_functions):
             return True
-        return self.only_variables is not None and not free_variables(tree) <= set(
-            self.only_variables
-        )
+        if self.only_variables is None:
+            return False
+        extra = free_variables(tree) - set(self.only_variables)
+        if depends is None:
+            return bool(extra)
+        return any(depends.get(f"variable:{name}") is not False for name in sorted(extra))
+
+
+def function_query(names: set[str]) -> str:
+    return "functions:" + ",".join(sorted(names))
 
 
 _HOW = (
@@ -105,16 +135,26 @@ class ExpressionQuestion(FormulaKind):
     how_to_write: ClassVar[str] = _HOW
     variables: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {"x": (-3.0, 3.0)},
-        description="each variable's probing range; keep it where the answer is defined",
+        description="each variable's typical range: most random probe points fall here; the "
+        "answer is judged on the whole domain",
+    )
+    domain: dict[str, tuple[float | None, float | None]] = Field(
+        default_factory=dict,
+        description="a variable's mathematical domain as (low, high), null for unbounded; "
+        "default: the real line",
     )
     definitions: dict[str, str] = Field(
         default_factory=dict, description="variables computed from the others, e.g. {y: sigmoid(z)}"
     )
     aliases: dict[str, list[str]] = Field(default_factory=dict, description="variable -> spellings")
     form: list[FormRule] = Field(default_factory=list, description="how the answer must be written")
-    symbolic: bool = Field(True, description="ask sympy for a proof as well (bounded)")
+    symbolic: bool = Field(
+        True, description="kept for old rubrics: verdicts no longer wait on sympy (no effect)"
+    )
     timeout: float = Field(
-        3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
+        10.0, gt=0, le=60,
+        description="seconds per check: only a guard against a hung worker; hitting it gives "
+        "status error, never another verdict",
     )
 
     answer_hint = "a formula, e.g. 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or 4\\sigma(2x)(1-\\sigma(2x))"
@@ -169,11 +209,9 @@ class ExpressionQuestion(FormulaKind):
         return self._decide(got, expected, alternatives, response, ctx)
 
     def _check(self, got: Formula, candidates: list[Formula]) -> MathResponse:
-        from grader.mathworker import MathRequest, ScalarSpace, check
+        from grader.mathworker import MathRequest, check
 
-        space = ScalarSpace(
-            variables=self.variables, definitions=self.definitions, aliases=self.alias_map()
-        )
+        space = self.scalar_space()
         request = MathRequest(
             kind="scalar",
             answer=got.text,
@@ -207,15 +245,40 @@ class ExpressionQuestion(FormulaKind):
             return Verdict(
                 Status.INVALID,
                 0.0,
-                "your answer could not be checked automatically "
-                f"({main.reason}); it is not marked wrong: a person will look at it",
-                details={**details, "undecided": True},
+                f"{UNDECIDED_TEXT} ({main.reason})",
+                details={**details, "undecided": True, NEEDS_PERSON: main.reason},
             )
         return Verdict(Status.INCORRECT, 0.0, self._difference(got, main, ctx), details=details)
 
+    def scalar_space(self) -> Any:
+        from grader.mathworker import ScalarSpace
+
+        return ScalarSpace(
+            variables=self.variables, definitions=self.definitions, aliases=self.alias_map(),
+            domain=self.domain,
+        )
+
+    def _dependencies(self, got: Formula) -> dict[str, bool | None] | MathResponse:
+        """The worker's answers to every form rule's questions about the answer."""
+        from grader.mathworker import MathRequest, check
+
+        queries = sorted({q for rule in self.form for q in rule.queries(got.tree)})
+        if not queries:
+            return {}
+        request = MathRequest(kind="depends", answer=got.text, candidates=queries,
+                              space=self.scalar_space())
+        response = check(request, self.timeout)
+        if response.status != "ok":
+            return response
+        return {q: None if r.outcome == "undecided" else r.outcome == "depends"
+                for q, r in zip(queries, response.results, strict=True)}
+
     def _form_verdict(self, got: Formula, details: dict[str, Any]) -> Verdict:
+        depends = self._dependencies(got) if self.form else {}
+        if not isinstance(depends, dict):
+            return _undecided(depends)
         for rule in self.form:
-            if rule.broken_by(got.tree):
+            if rule.broken_by(got.tree, depends):
                 status = (
                     Status.CORRECT
                     if rule.credit >= 1
@@ -236,14 +299,12 @@ class ExpressionQuestion(FormulaKind):
             return text + "; " + _factor_words(result.factor)
         where = f" at {describe_point(result.point)}" if result.point else ""
         if result.method == "definedness":
-            return text + f": it has no finite value{where}, where the derivative is defined"
+            return text + f": it has no real value{where}, where the correct formula has one"
         if result.method == "high-precision" or (result.relative_gap or 1) < 1e-6:
             return text + (
                 f": it is off by a tiny amount (relative {result.relative_gap:.1g}){where}: an "
                 "extra small term, or a constant rounded?"
             )
-        if result.method == "symbolic":
-            return text + ": it differs from the correct formula by a small term"
         if result.got is not None and where:
             text += f": it gives {result.got:.6g}{where}"
             if self._reveal(ctx):
@@ -289,19 +350,20 @@ def _factor_words(factor: float) -> str:
     return f"it is {factor:.4g} times the correct value: a constant factor is wrong"
 
 
+UNDECIDED_TEXT = "your answer could not be checked automatically; a person will look"
+OUT_OF_TIME_TEXT = "the grader ran out of time; a person will look"
+NEEDS_PERSON = "needs_person"  # a details key: the TA's list of answers to look at
+
+
 def _undecided(response: MathResponse) -> Verdict:
+    """The worker did not answer normally: never a verdict on the answer itself."""
     if response.status == "invalid":
         return Verdict(Status.INVALID, 0.0, f"{response.message}. {_HOW}")
     if response.status == "timeout":
-        text = (
-            "your answer could not be checked within the time limit; it is not marked wrong: "
-            "simplify it, or a person will look at it"
-        )
+        text = OUT_OF_TIME_TEXT
     else:
-        text = (
-            "your answer could not be checked (the checker ran out of memory or stopped); "
-            "it is not marked wrong: a person will look at it"
-        )
+        text = "the grader stopped while checking your answer (memory limit?); a person will look"
     return Verdict(
-        Status.INVALID, 0.0, text, details={"undecided": response.status, "why": response.message}
+        Status.ERROR, 0.0, text,
+        details={"undecided": response.status, "why": response.message, NEEDS_PERSON: text},
     )

@@ -24,6 +24,7 @@ from grader.report import Status
 if TYPE_CHECKING:
     from grader.mathworker import CandidateResult, MathResponse
 
+_WORLDS: dict[str, Any] = {}  # a world is a pure function of its data: built once per process
 _WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
 _HOW = (
     "Write it in numpy notation, e.g. W1.T @ (sigmoid_prime(z) * d): @ is a matrix product, "
@@ -35,7 +36,9 @@ class MatrixExpressionQuestion(FormulaKind):
     kind: Literal["matrix_expression"] = "matrix_expression"
     how_to_write: ClassVar[str] = _HOW
     timeout: float = Field(
-        3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
+        10.0, gt=0, le=60,
+        description="seconds per check: only a guard against a hung worker; hitting it gives "
+        "status error, never another verdict",
     )
 
     answer_hint = "a numpy-notation formula, e.g. W2 @ W1"
@@ -45,9 +48,17 @@ class MatrixExpressionQuestion(FormulaKind):
         return {k: params[k] for k in _WORLD_FIELDS if k in params}
 
     def world(self, ctx: GradingContext | None = None) -> Any:
+        import json
+
         from grader.mathparse.world import WorldSpec
 
-        return WorldSpec.model_validate(self.world_data(ctx)).world()
+        data = self.world_data(ctx)
+        key = json.dumps(data, sort_keys=True, default=str)
+        if key not in _WORLDS:
+            if len(_WORLDS) > 32:
+                _WORLDS.clear()
+            _WORLDS[key] = WorldSpec.model_validate(data).world()
+        return _WORLDS[key]
 
     def parse(self, raw: Any) -> Formula:
         from grader.mathparse.matrix import parse_matrix
@@ -104,6 +115,11 @@ class MatrixExpressionQuestion(FormulaKind):
                 return verdict
         if response.status == "shape_error":
             return Verdict(Status.INCORRECT, 0.0, response.message)
+        if main.outcome == "undecided":
+            from grader.checkers.expression import NEEDS_PERSON, UNDECIDED_TEXT
+
+            return Verdict(Status.INVALID, 0.0, f"{UNDECIDED_TEXT} ({main.reason})",
+                           details={"undecided": True, NEEDS_PERSON: main.reason})
         return Verdict(Status.INCORRECT, 0.0, _difference(got, main))
 
 

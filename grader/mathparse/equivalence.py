@@ -1,66 +1,75 @@
 """Are two scalar formulas the same function on the question's domain? Three answers, never two.
 
-1. float64 at many seeded points (a grid with the domain's ends, plus random points), with a
-   tolerance that grows with the size of the intermediate values (cancellation);
-2. every float disagreement is re-checked at 50 digits before it counts, and agreement is
-   re-checked at 50 digits too (a term like 1e-12·x hides below float tolerance);
-3. optionally sympy, under a soft deadline: a proof of equality, or a difference that is a
-   non-zero rational function.
+The procedure (docs/expressions.md states it with its argument and assumptions):
 
-The result is `equal`, `different` (with a point that shows it) or `undecided` (with why):
-an undecided check is never reported as a wrong answer.
+1. Definitions are substituted (`y = σ(z)`: y is σ(z), so y ranges over (0, 1) by itself). One
+   variable is the real line (or its declared domain); several are reduced to one along a few
+   seeded random lines.
+2. The breakpoints of both formulas (zeros of the arguments of relu, abs, sqrt, log, …, of
+   denominators and of bases of fractional powers) cut the line into pieces on which both are
+   analytic (`pieces.py`).
+3. Every piece is probed: random points, both sides of each end, the question's range, and
+   log-spaced magnitudes out to 1e300. At each point both formulas are evaluated in ball
+   arithmetic (`balls.py`); a difference ball that excludes 0 proves a difference; agreement
+   needs the ball's radius below 2^-1100 · max(1, |reference|), with the working precision raised
+   (up to 9,600 bits) until cancellation is resolved. No tolerance grows with the sizes of
+   intermediate values.
+4. An answer without a real value where the reference has one is different, at that point.
+
+The result is `equal`, `different` (with a point that shows it) or `undecided` (with why).
+Probe points are drawn from a seed derived from the formulas' text: the same answer always gets
+the same points, and an answer cannot be fitted to points it does not know.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import random
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Literal
 
-import numpy as np
+from flint import arb
 
-from grader.mathparse.ast import Node, free_variables
-from grader.mathparse.evaluate import Array, FloatResult, Undefined, eval_float, eval_mp
+from grader.mathparse.ast import Bin, Call, Neg, Node, Num, Transpose, Var, free_variables, to_text
+from grader.mathparse.balls import (
+    Indeterminate,
+    OverBudget,
+    Undefined,
+    Unsupported,
+    compile_ball,
+    evaluate_ball,
+    work_budget,
+)
+from grader.mathparse.pieces import (
+    Probe,
+    Undecidable,
+    breakpoints,
+    critical_arguments,
+    probe_points,
+)
 
 Outcome = Literal["equal", "different", "undecided"]
 
-RTOL = 1e-9
-CANCELLATION_TOL = 1e-11
-HP_TOL = 1e-30
-MIN_POINTS = 8
-UNDEFINED_SHARE = 0.05
+TOLERANCE_BITS = 1100  # agreement: |difference| ≤ 2^-1100 · max(1, |reference|), proved by balls
+PRECISIONS = (1216, 2432, 4864, 9728)
+TOLERANCE = arb(2) ** (-TOLERANCE_BITS)  # exact: a power of two
+_ONE = arb(1)  # working precision in bits, raised only when needed
+LINES = 2  # random lines through a space of several variables
+MAX_PROBES = 1500  # points per line, summed over pieces
+LINE = "_t"
+WORK_BUDGET = 250_000  # tree nodes evaluated per line, weighted by precision (docs: budgets)
 
 
 @dataclass(frozen=True)
 class ProbeSpace:
-    """Where formulas are compared: a box of variable ranges, and variables defined from them."""
+    """Where formulas are compared: each variable's typical range (where most random points go),
+    its mathematical domain (default: the real line) and variables defined from the others."""
 
-    domains: dict[str, tuple[float, float]]
-    definitions: tuple[tuple[str, Node], ...] = ()  # e.g. (("y", σ(z)),): y is computed, not drawn
-    seed: int = 20240917
-    random_points: int = 64
-    grid_points: int = 401  # a dense grid: a difference on a small stretch shows up
-
-    def points(self) -> dict[str, Array]:
-        names = sorted(self.domains)
-        rng = np.random.default_rng(self.seed)
-        columns: dict[str, list[float]] = {n: [] for n in names}
-        if len(names) == 1:
-            low, high = self.domains[names[0]]
-            columns[names[0]] += list(np.linspace(low, high, self.grid_points))
-        count = self.random_points if len(names) == 1 else self.random_points * 4
-        for _ in range(count):
-            for n in names:
-                low, high = self.domains[n]
-                columns[n].append(float(rng.uniform(low, high)))
-        return {n: np.array(v, dtype=np.float64) for n, v in columns.items()}
-
-    def environment(self) -> tuple[dict[str, Array], int]:
-        env = self.points()
-        size = len(next(iter(env.values()))) if env else 1
-        for name, definition in self.definitions:
-            env[name] = eval_float(definition, env, size).values
-        return env, size
+    domains: dict[str, tuple[float, float]]  # typical ranges (the rubric's `variables`)
+    definitions: tuple[tuple[str, Node], ...] = ()  # e.g. (("y", σ(z)),): y is computed
+    limits: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
     @property
     def variables(self) -> set[str]:
@@ -70,187 +79,381 @@ class ProbeSpace:
 @dataclass
 class Comparison:
     outcome: Outcome
-    method: str  # numeric, high-precision, symbolic, definedness
+    method: str  # balls, high-precision (a tiny difference), definedness, structure
     reason: str = ""  # for the TA: why, in one line
     point: dict[str, float] | None = None  # where the answer differs or has no value
     got: float | None = None  # the answer's value there (never the reference's)
     relative_gap: float | None = None  # how far apart, where both have values
     proved: bool = False
+    factor: float | None = None  # got = factor · expected at every point looked at
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def compare(
-    got: Node,
-    expected: Node,
-    space: ProbeSpace,
-    *,
-    symbolic: bool = False,
-    symbolic_seconds: float = 1.0,
-) -> Comparison:
+def compare(got: Node, expected: Node, space: ProbeSpace, **_ignored: Any) -> Comparison:
     """Is `got` the same function as `expected` on `space`?"""
-    result = _numeric(got, expected, space)
-    if symbolic or result.outcome == "undecided":
-        result = _with_symbolic(got, expected, space, result, symbolic_seconds)
-    return result
+    return compare_many(got, [expected], space)[0]
 
 
-# --- numeric ----------------------------------------------------------------------------------
+def compare_many(got: Node, candidates: list[Node], space: ProbeSpace) -> list[Comparison]:
+    """`got` against each candidate, sharing the answer's values between candidates."""
+    seed = _seed(got, candidates)
+    rng = random.Random(seed)
+    got_flat = inline(got, space.definitions)
+    flats = [inline(c, space.definitions) for c in candidates]
+    names = sorted(set().union(free_variables(got_flat), *(free_variables(f) for f in flats)))
+    lines = _lines(names, space, rng)
+    if len(names) > 1 and _kinked(got_flat, flats):
+        reason = ("several variables and a kink or domain edge: random lines can miss a small "
+                  "region, so this is not decided automatically")
+        return [Comparison("undecided", "structure", reason) for _ in candidates]
+    results: list[Comparison | None] = [None] * len(candidates)
+    for line in lines:
+        try:
+            with work_budget(WORK_BUDGET) as budget:
+                outcome = _compare_on_line(got_flat, flats, line, rng, results)
+            line.work = budget.spent
+        except (Undecidable, Unsupported, OverBudget) as err:
+            reason = f"beyond the checker's budgets ({err})"
+            outcome = [Comparison("undecided", "structure", reason) for _ in candidates]
+        for i, comparison in enumerate(outcome):
+            if results[i] is None and comparison.outcome != "equal":
+                results[i] = comparison
+    final = [c or Comparison("equal", "balls", _agreement_reason(lines)) for c in results]
+    for comparison in final:
+        if comparison.point is not None and space.definitions:
+            comparison.point = _with_defined(comparison.point, space.definitions)
+    return final
 
 
-def _numeric(got: Node, expected: Node, space: ProbeSpace) -> Comparison:
-    env, size = space.environment()
-    g, e = eval_float(got, env, size), eval_float(expected, env, size)
-    finite_g, finite_e = np.isfinite(g.values), np.isfinite(e.values)
-    both = finite_g & finite_e
-    gap = np.abs(g.values - e.values)
-    tol = RTOL * np.maximum(np.abs(g.values), np.abs(e.values)) + CANCELLATION_TOL * np.maximum(
-        g.scale, e.scale
-    )
-    tol += 1e-300
-    with np.errstate(invalid="ignore"):
-        disagree = both & ~(gap <= tol)
-    if disagree.any():
-        confirmed = _confirm_difference(got, expected, env, g, e, np.flatnonzero(disagree), space)
-        if confirmed is not None:
-            return confirmed
-    no_value = finite_e & ~finite_g
-    if no_value.sum() > max(1, UNDEFINED_SHARE * finite_e.sum()) or (
-        no_value.any() and not both.any()
-    ):
-        index = int(np.flatnonzero(no_value)[0])
-        kind = "overflows" if np.isinf(g.values[index]) else "has no value"
-        return Comparison(
-            "different",
-            "definedness",
-            f"the answer {kind} where the reference is defined",
-            point=_point(env, index, space),
-            details={"points_without_value": int(no_value.sum())},
-        )
-    agreeing = int(both.sum())
-    if agreeing < MIN_POINTS:
-        return Comparison(
-            "undecided",
-            "numeric",
-            f"only {agreeing} of {size} points give values for both formulas",
-        )
-    return _high_precision_agreement(got, expected, env, g, e, both, space)
-
-
-def _confirm_difference(
-    got: Node,
-    expected: Node,
-    env: dict[str, Array],
-    g: FloatResult,
-    e: FloatResult,
-    indices: Any,
-    space: ProbeSpace,
-) -> Comparison | None:
-    """A float disagreement that holds at 50 digits (or is too large to be rounding)."""
-    for index in list(indices)[:3]:
-        point = _base_point(env, int(index), space)
-        gv, ev = float(g.values[index]), float(e.values[index])
-        relative = abs(gv - ev) / max(abs(gv), abs(ev), 1e-300)
-        if g.clean[index] and e.clean[index]:
-            pair = _high_precision_pair(got, expected, point, space)
-            if pair is None:
-                continue
-            hg, he = pair
-            scale = max(float(g.scale[index]), float(e.scale[index]), 1.0)
-            if abs(hg - he) <= HP_TOL * scale + RTOL * 1e-12 * abs(he):
-                continue  # a float artefact: the formulas agree here
-            relative = float(abs(hg - he) / max(abs(hg), abs(he), 1e-300))
-        elif relative < 1e-6:
+def _with_defined(point: dict[str, float], definitions: tuple[tuple[str, Node], ...]
+                  ) -> dict[str, float]:
+    """The point with the defined variables' values first (y = σ(z): the student wrote y)."""
+    exact = {k: Fraction(v) for k, v in point.items()}
+    shown: dict[str, float] = {}
+    for name, definition in definitions:
+        try:
+            value = evaluate_ball(inline(definition, definitions), dict(exact), PRECISIONS[0])
+        except (Undefined, Indeterminate, Unsupported):
             continue
-        return Comparison(
-            "different", "numeric", "the values differ", point=point, got=gv, relative_gap=relative
-        )
-    return None
+        number = _float(value)
+        if number is not None:
+            shown[name] = number
+    return {**shown, **point}
 
 
-def _high_precision_pair(got: Node, expected: Node, point: Any, space: ProbeSpace) -> tuple[Any, Any] | None:
-    """Both formulas at 50 digits at one point, or None where either is undefined there."""
+def _kinked(got: Node, candidates: list[Node]) -> bool:
+    """Does any formula have a kink, step, pole or domain edge that moves with a variable?"""
     try:
-        return eval_mp(got, point, space.definitions), eval_mp(expected, point, space.definitions)
-    except (Undefined, ValueError, ZeroDivisionError):
-        return None
+        return any(free_variables(arg) for tree in (got, *candidates)
+                   for arg in critical_arguments(tree))
+    except Unsupported:
+        return True
 
 
-def _high_precision_agreement(
-    got: Node,
-    expected: Node,
-    env: dict[str, Array],
-    g: FloatResult,
-    e: FloatResult,
-    both: Any,
-    space: ProbeSpace,
-) -> Comparison:
-    clean = np.flatnonzero(both & g.clean & e.clean)
-    picks = (
-        clean[np.linspace(0, len(clean) - 1, num=min(6, len(clean))).astype(int)]
-        if len(clean)
-        else []
+def _agreement_reason(lines: list[Line]) -> str:
+    pieces = sum(line.pieces for line in lines)
+    points = sum(line.points for line in lines)
+    noun = "piece" if pieces == 1 else "pieces"
+    return f"equal at {points} points on {pieces} {noun} of the domain, in ball arithmetic"
+
+
+def _seed(got: Node, candidates: list[Node]) -> int:
+    text = "\n".join([to_text(got), *(to_text(c) for c in candidates)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+# --- substitution --------------------------------------------------------------------------------
+
+
+def substitute(node: Node, mapping: dict[str, Node]) -> Node:
+    if isinstance(node, Var):
+        return mapping.get(node.name, node)
+    if isinstance(node, Call):
+        return Call(node.func, tuple(substitute(a, mapping) for a in node.args))
+    if isinstance(node, Neg):
+        return Neg(substitute(node.operand, mapping))
+    if isinstance(node, Transpose):
+        return Transpose(substitute(node.operand, mapping))
+    if isinstance(node, Bin):
+        return Bin(node.op, substitute(node.left, mapping), substitute(node.right, mapping))
+    return node
+
+
+def inline(node: Node, definitions: tuple[tuple[str, Node], ...]) -> Node:
+    """The tree with every defined variable replaced by its definition (later ones may use
+    earlier ones)."""
+    for name, definition in reversed(definitions):
+        node = substitute(node, {name: definition})
+    return node
+
+
+# --- lines ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """x_i = origin_i + slope_i · t, with t restricted to (low, high)."""
+
+    origin: dict[str, Fraction]
+    slope: dict[str, Fraction]
+    low: Fraction | None
+    high: Fraction | None
+    box: tuple[Fraction, Fraction]
+    pieces: int = 0
+    points: int = 0
+    work: int = 0
+
+    def mapping(self) -> dict[str, Node]:
+        return {
+            n: Bin("+", Num(self.origin[n]), Bin("*", Num(self.slope[n]), Var(LINE)))
+            for n in self.origin
+        }
+
+    def at(self, t: Fraction) -> dict[str, float]:
+        return {n: float(self.origin[n] + self.slope[n] * t) for n in sorted(self.origin)}
+
+
+def _lines(names: list[str], space: ProbeSpace, rng: random.Random) -> list[Line]:
+    if not names:
+        return [Line({}, {}, None, None, (Fraction(-1), Fraction(1)))]
+    boxes = {n: tuple(Fraction(v) for v in space.domains.get(n, (-3.0, 3.0))) for n in names}
+    if len(names) == 1:
+        (name,) = names
+        low, high = _limits(space, name)
+        box = (boxes[name][0], boxes[name][1])
+        return [Line({name: Fraction(0)}, {name: Fraction(1)}, low, high, box)]
+    lines = []
+    for _ in range(LINES):
+        origin, slope = {}, {}
+        for n in names:
+            a, b = boxes[n]
+            origin[n] = a + (b - a) * Fraction(rng.getrandbits(30) + 1, 2**30 + 2)
+            half = (b - a) / 2
+            slope[n] = half * Fraction(rng.getrandbits(30) + 2**30, 2**31) * rng.choice((-1, 1))
+        low, high = None, None
+        for n in names:
+            lo, hi = _limits(space, n)
+            for bound, is_low in ((lo, True), (hi, False)):
+                if bound is None:
+                    continue
+                t = (bound - origin[n]) / slope[n]  # where x_n reaches its bound
+                if (slope[n] > 0) == is_low:
+                    low = t if low is None else max(low, t)
+                else:
+                    high = t if high is None else min(high, t)
+        lines.append(Line(origin, slope, low, high, (Fraction(-1), Fraction(1))))
+    return lines
+
+
+def _limits(space: ProbeSpace, name: str) -> tuple[Fraction | None, Fraction | None]:
+    low, high = space.limits.get(name, (None, None))
+    return (
+        None if low is None or not math.isfinite(low) else Fraction(low),
+        None if high is None or not math.isfinite(high) else Fraction(high),
     )
-    checked = 0
-    for index in picks:
-        point = _base_point(env, int(index), space)
-        pair = _high_precision_pair(got, expected, point, space)
-        if pair is None:
+
+
+# --- one line ------------------------------------------------------------------------------------
+
+
+def _compare_on_line(
+    got: Node, candidates: list[Node], line: Line, rng: random.Random,
+    settled: list[Comparison | None],
+) -> list[Comparison]:
+    mapping = line.mapping()
+    got_t = substitute(got, mapping)
+    trees = [substitute(c, mapping) for c in candidates]
+    breaks: set[Fraction] = set(breakpoints(got_t, LINE, line.box, line.low, line.high))
+    for tree in trees:
+        breaks.update(breakpoints(tree, LINE, line.box, line.low, line.high))
+    probes = probe_points(sorted(breaks), line.box, line.low, line.high, rng)
+    if len(probes) > MAX_PROBES:
+        raise Undecidable("too many pieces")
+    line.pieces += len(breaks) + 1
+    line.points += len(probes)
+    answer = _Values(got_t)
+    results = []
+    for index, tree in enumerate(trees):
+        if settled[index] is not None:
+            results.append(Comparison("equal", "balls"))  # already decided on an earlier line
             continue
-        hg, he = pair
-        checked += 1
-        scale = max(float(g.scale[index]), float(e.scale[index]), 1.0)
-        if abs(hg - he) > HP_TOL * scale:
-            relative = float(abs(hg - he) / max(abs(hg), abs(he), 1e-300))
+        results.append(_judge(answer, _Values(tree), probes, line, want_factor=index == 0))
+    return results
+
+
+class _Values:
+    """A formula's balls at probe points, computed once per point and precision."""
+
+    def __init__(self, tree: Node) -> None:
+        self.tree = compile_ball(tree)
+        self.cache: dict[tuple[Fraction, int], arb | Exception] = {}
+
+    def at(self, point: Fraction, precision: int) -> arb | Exception:
+        key = (point, precision)
+        if key not in self.cache:
+            try:
+                self.cache[key] = evaluate_ball(self.tree, {LINE: point}, precision)
+            except (Undefined, Indeterminate) as err:
+                self.cache[key] = err
+        return self.cache[key]
+
+
+PointVerdict = Literal["agree", "different", "no_value", "outside", "unresolved"]
+
+
+def _judge(answer: _Values, reference: _Values, probes: list[Probe], line: Line, *,
+           want_factor: bool = True) -> Comparison:
+    """One candidate on one line (`want_factor`: name a constant factor, for the main one)."""
+    defined_pieces: set[int] = set()
+    agreeing_pieces: set[int] = set()
+    for probe in probes:
+        verdict, g, e = _at_point(answer, reference, probe.point)
+        if verdict == "outside":
+            continue
+        defined_pieces.add(probe.piece)
+        if verdict == "agree":
+            agreeing_pieces.add(probe.piece)
+            continue
+        if verdict == "no_value":
             return Comparison(
-                "different",
-                "high-precision",
-                "the values differ by a tiny amount",
-                point=point,
-                got=float(hg),
-                relative_gap=relative,
+                "different", "definedness", "the answer has no real value where the reference has",
+                point=line.at(probe.point),
             )
-    count = int(both.sum())
+        if verdict == "different":
+            assert g is not None and e is not None
+            factor = _factor(answer, reference, probes) if want_factor else None
+            return _difference(line, probe.point, g, e, factor)
+    unresolved = defined_pieces - agreeing_pieces
+    if unresolved or (not agreeing_pieces and defined_pieces):
+        return Comparison(
+            "undecided", "exact",
+            f"{len(unresolved)} piece(s) of the domain could not be evaluated precisely enough",
+        )
+    if not defined_pieces:
+        return Comparison("undecided", "balls", "the reference has no value at any probe point")
+    return Comparison("equal", "balls")
+
+
+def _at_point(answer: _Values, reference: _Values, point: Fraction
+              ) -> tuple[PointVerdict, arb | None, arb | None]:
+    for precision in PRECISIONS:
+        e = reference.at(point, precision)
+        if isinstance(e, Undefined):
+            return "outside", None, None
+        if isinstance(e, Exception):
+            continue
+        g = answer.at(point, precision)
+        if isinstance(g, Undefined):
+            return "no_value", None, e
+        if isinstance(g, Exception):
+            continue
+        difference = g - e
+        if not difference.contains(0):
+            return "different", g, e
+        tolerance = TOLERANCE * max(_ONE, abs(e).upper())
+        if difference.rad() <= tolerance:
+            return "agree", g, e
+        if precision == PRECISIONS[-1]:
+            break
+        needed = precision + float(arb(difference.rad() / tolerance).log()) / math.log(2) + 64
+        if needed > PRECISIONS[-1]:
+            break
+    return "unresolved", None, None
+
+
+def _difference(line: Line, point: Fraction, g: arb, e: arb, factor: float | None) -> Comparison:
+    gv = _float(g)
+    gap = abs(g - e) / max(abs(g), abs(e))
+    relative = _float(gap)
+    close = relative is not None and relative < 1e-6
     return Comparison(
-        "equal",
-        "numeric",
-        f"equal at {count} points ({checked} at 50 digits)",
-        details={"points": count, "high_precision_points": checked},
+        "different",
+        "high-precision" if close else "balls",
+        "the values differ by a tiny amount" if close else "the values differ",
+        point=line.at(point),
+        got=gv,
+        relative_gap=relative,
+        proved=True,
+        factor=factor,
     )
 
 
-def _base_point(env: dict[str, Array], index: int, space: ProbeSpace) -> dict[str, float]:
-    return {n: float(env[n][index]) for n in sorted(space.domains)}
-
-
-def _point(env: dict[str, Array], index: int, space: ProbeSpace) -> dict[str, float]:
-    return {n: round(v, 6) for n, v in _base_point(env, index, space).items()}
-
-
-# --- symbolic -------------------------------------------------------------------------------------
-
-
-def _with_symbolic(
-    got: Node, expected: Node, space: ProbeSpace, numeric: Comparison, seconds: float
-) -> Comparison:
-    from grader.mathparse.symbolic import SymbolicTimeout, symbolic_difference
-
-    if numeric.outcome == "different" and numeric.method != "definedness":
-        return numeric
+def _float(value: arb) -> float | None:
     try:
-        verdict = symbolic_difference(got, expected, dict(space.definitions), seconds)
-    except SymbolicTimeout:
-        numeric.details["symbolic"] = "timed out"
-        return numeric
-    numeric.details["symbolic"] = verdict
-    if verdict == "zero":
-        return Comparison(
-            "equal", "symbolic", "proved equal by sympy", proved=True, details=numeric.details
-        )
-    if verdict == "nonzero" and numeric.outcome != "different":
-        return Comparison(
-            "different", "symbolic", "sympy finds a non-zero difference", details=numeric.details
-        )
-    return numeric
+        number = float(value.mid())
+    except (OverflowError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _factor(answer: _Values, reference: _Values, probes: list[Probe]) -> float | None:
+    """c when the answer is c times the reference at the first points (a sign or a lost 2)."""
+    ratios = []
+    for probe in probes[:12]:
+        g = answer.at(probe.point, PRECISIONS[0])
+        e = reference.at(probe.point, PRECISIONS[0])
+        if isinstance(g, Exception) or isinstance(e, Exception) or e.contains(0):
+            continue
+        ratio = _float(g / e)
+        if ratio is None:
+            return None
+        ratios.append(ratio)
+    if len(ratios) < 4:
+        return None
+    c = ratios[0]
+    if c == 0 or abs(c - 1) < 1e-9 or any(abs(r - c) > 1e-12 * abs(c) for r in ratios):
+        return None
+    return c
+
+
+# --- what an answer depends on -------------------------------------------------------------------
+
+# a generic stand-in: f(u) -> f(u) + (u + 2/7)^3 + 3/11, which no decoration survives
+_SHIFT = (Fraction(2, 7), Fraction(3, 11))
+
+
+def perturb_functions(node: Node, names: set[str]) -> Node:
+    if isinstance(node, Call):
+        args = tuple(perturb_functions(a, names) for a in node.args)
+        call: Node = Call(node.func, args)
+        if node.func in names:
+            u = args[0]
+            cubic = Bin("^", Bin("+", u, Num(_SHIFT[0])), Num(Fraction(3)))
+            call = Bin("+", call, Bin("+", cubic, Num(_SHIFT[1])))
+        return call
+    if isinstance(node, Neg):
+        return Neg(perturb_functions(node.operand, names))
+    if isinstance(node, Bin):
+        return Bin(node.op, perturb_functions(node.left, names),
+                   perturb_functions(node.right, names))
+    return node
+
+
+def depends_on_functions(node: Node, names: set[str], space: ProbeSpace) -> bool | None:
+    """Does the value change when these functions are replaced by others? None: undecided."""
+    if not any(isinstance(n, Call) and n.func in names for n in _nodes(node)):
+        return False
+    result = compare(perturb_functions(node, names), node, space)
+    return None if result.outcome == "undecided" else result.outcome == "different"
+
+
+def depends_on_variable(node: Node, name: str, space: ProbeSpace) -> bool | None:
+    """Does the value change with `name` while the other written variables stay fixed?"""
+    if name not in free_variables(node):
+        return False
+    independent = ProbeSpace(
+        {**{n: (-3.0, 3.0) for n in free_variables(node)}, **space.domains}, (), space.limits
+    )
+    shifted = substitute(node, {name: Bin("+", Bin("*", Num(Fraction(13, 7)), Var(name)),
+                                          Num(Fraction(5, 9)))})
+    result = compare(shifted, node, independent)
+    return None if result.outcome == "undecided" else result.outcome == "different"
+
+
+def _nodes(node: Node) -> list[Node]:
+    from grader.mathparse.ast import walk
+
+    return list(walk(node))
 
 
 def describe_point(point: dict[str, float]) -> str:

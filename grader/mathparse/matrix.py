@@ -105,8 +105,10 @@ def infer_shape(node: Node, shapes: dict[str, Shape], world: World) -> Shape:
 class _Budget:
     limits: Limits
     flops: int = 0
+    elements: int = 0  # summed over every intermediate: the element-wise work
 
     def size(self, shape: Shape, node: Node) -> Shape:
+        self.elements += math.prod(shape)
         if math.prod(shape) > self.limits.max_array_elements:
             raise ShapeError(
                 f"your answer builds {to_text(node)[:60]}, an array far too large for this question"
@@ -278,23 +280,29 @@ def _call(func: str, args: list[Any], world: World) -> Any:
 
 # --- comparison ----------------------------------------------------------------------------------
 
-MatrixOutcome = Literal["equal", "different", "transposed", "shape", "undefined"]
-
-RTOL = 1e-9
-CANCELLATION_TOL = 1e-11
+MatrixOutcome = Literal["equal", "different", "transposed", "shape", "undefined", "undecided"]
+RTOL = 1e-9  # only for naming a constant factor in feedback, never for a verdict
 
 
 @dataclass
 class MatrixComparison:
     outcome: MatrixOutcome
     message: str = ""
-    factor: float | None = None  # got ≈ factor · expected on every draw
+    factor: float | None = None  # got = factor · expected on every draw (a hint for feedback)
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def compare_matrix(
-    got: Node, expected: Node, world: World, *, draws: int = 3, seed: int = 7
-) -> MatrixComparison:
+def compare_matrix(got: Node, expected: Node, world: World, **_ignored: Any) -> MatrixComparison:
+    """Exact (rational) or ball-arithmetic comparison on seeded rational draws (`matrix_exact`)."""
+    from grader.mathparse.balls import Indeterminate, Undefined
+    from grader.mathparse.matrix_exact import (
+        DRAW_SCALES,
+        agreement,
+        as_floats,
+        evaluate_pair,
+        rational_draw,
+    )
+
     shapes = world.shapes()
     got_shape = infer_shape(got, shapes, world)  # ShapeError propagates: the caller words it
     want_shape = infer_shape(expected, shapes, world)
@@ -305,36 +313,71 @@ def compare_matrix(
             f"{describe_shape(want_shape, world)}",
         )
     transposed_only = not _same_shape(got_shape, want_shape)
+    work = arithmetic(got, shapes, world) + arithmetic(expected, shapes, world) + sum(
+        arithmetic(definition, shapes, world) for _, definition in world.definitions
+    )
+    if work > EXACT_WORK:
+        return MatrixComparison(
+            "undecided", f"beyond the checker's budgets (about {work:,} exact operations)"
+        )
+    seed = _seed(got)
+    straight: set[str] = set()
+    flipped: set[str] = set()
     ratios: list[float] = []
-    straight = flipped = True
-    for index in range(draws):
-        env = draw(world, seed + index)
-        g, g_scale = evaluate(got, env, world)
-        e, e_scale = evaluate(expected, env, world)
-        if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
+    usable = 0
+    for index, scale in enumerate(DRAW_SCALES):
+        try:
+            draw = rational_draw(world, seed + index, scale)
+            g, e, _precision = evaluate_pair(got, expected, world, draw, (seed + index, scale))
+        except Undefined:  # the reference has no value on this draw: it says nothing
+            continue
+        except Indeterminate:
+            straight.add("unresolved")
+            continue
+        if g is None:
             return MatrixComparison(
                 "undefined",
-                "your answer has no finite value on some inputs "
+                "your answer has no value on some inputs where the correct result has one "
                 "(a log or square root of a negative number, or a division by 0?)",
             )
-        tol = CANCELLATION_TOL * max(g_scale, e_scale, 1e-300)
-        straight = (
-            straight
-            and not transposed_only
-            and _close(g.reshape(e.shape) if g.size == e.size else g, e, tol)
-        )
-        flipped = flipped and g.ndim == 2 and _close(g.T, e, tol)
-        ratios.append(_ratio(g, e, tol))
-    if straight:
-        return MatrixComparison("equal", f"equal on {draws} random draws")
-    if flipped:
+        usable += 1
+        straight.add("different" if transposed_only else agreement(g, e))
+        flipped.add(agreement(g.T, e) if g.ndim == 2 else "different")
+        ratios.append(_ratio(as_floats(g), as_floats(e), 0.0))
+        if "different" in straight and "different" in flipped and math.isnan(ratios[0]):
+            break  # nothing further to learn from more draws
+    if "different" not in straight and ("unresolved" in straight or usable < 2):
+        return MatrixComparison("undecided", "the draws could not be evaluated precisely enough")
+    if straight == {"agree"}:
+        return MatrixComparison("equal", f"equal on {usable} rational draws")
+    if flipped == {"agree"}:
         return MatrixComparison("transposed", "your answer is the transpose of the expected matrix")
     factor = (
         ratios[0]
         if ratios and all(math.isclose(r, ratios[0], rel_tol=1e-7) for r in ratios)
         else None
     )
+    if factor is not None and (factor == 0 or math.isclose(factor, 1, rel_tol=1e-7)):
+        factor = None
     return MatrixComparison("different", "", factor=factor)
+
+
+EXACT_WORK = 100_000  # element operations of one exact or ball draw (a count, never a time)
+
+
+def arithmetic(node: Node, shapes: dict[str, Shape], world: World) -> int:
+    """Multiply-adds of the matrix products plus elements of every intermediate."""
+    budget = _Budget(world.limits)
+    _infer(node, shapes, world, budget)
+    return budget.flops + budget.elements
+
+
+def _seed(got: Node) -> int:
+    """Draws depend on the answer (not fixed in the source), the same for every candidate."""
+    import hashlib
+
+    text = to_text(got)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:
@@ -351,7 +394,8 @@ def _close(g: Array, e: Array, tol: float) -> bool:
         if g.size != e.size:
             return False
         g = g.reshape(e.shape)
-    return bool(np.all(np.abs(g - e) <= RTOL * np.abs(e) + tol))
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.abs(g - e) <= RTOL * np.abs(e) + tol))
 
 
 def _ratio(g: Array, e: Array, tol: float) -> float:

@@ -1,44 +1,15 @@
-"""The tree as sympy objects, built node by node (no `sympify`), and a bounded proof attempt.
+"""The tree as sympy objects, built node by node (no `sympify`).
 
-Constant parts were checked to be small before we get here, so building never evaluates a
-huge number. Simplification can still be slow: it runs under a soft deadline (SIGALRM in the
-main thread) and, in the worker, under the worker's hard time limit as well.
+Used by the reference derivations (rubric data, not student input) and to isolate the real roots
+of polynomial arguments exactly. No verdict waits on sympy: the decision procedure
+(`equivalence.py`) is numeric with guaranteed error bounds, so nothing here runs under a clock.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num, Var
-
-Verdict = Literal["zero", "nonzero", "unknown"]
-
-
-class SymbolicTimeout(Exception):
-    """The soft deadline of a symbolic step passed."""
-
-
-@contextmanager
-def soft_deadline(seconds: float) -> Iterator[None]:
-    """Interrupt Python code after `seconds` (main thread only; elsewhere a no-op)."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(_signum: int, _frame: Any) -> None:
-        raise SymbolicTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def to_sympy(node: Node, symbols: dict[str, Any]) -> Any:
@@ -92,39 +63,3 @@ def _function(name: str, u: Any, sympy: Any) -> Any:
         "tan": lambda: sympy.tan(u),
     }
     return table[name]()
-
-
-def symbolic_difference(
-    got: Node, expected: Node, definitions: dict[str, Node], seconds: float
-) -> Verdict:
-    """`zero` when sympy proves got − expected = 0; `nonzero` when the difference simplifies to a
-    non-zero rational function of the variables; else `unknown`."""
-    import sympy
-
-    with soft_deadline(seconds):
-        names = _names(got, expected, definitions)
-        symbols = {n: sympy.Symbol(n, real=True) for n in names}
-        for name, definition in definitions.items():
-            symbols[name] = to_sympy(definition, symbols)
-        difference = to_sympy(got, symbols) - to_sympy(expected, symbols)
-        if difference == 0:
-            return "zero"
-        rewritten = difference.rewrite(sympy.exp)
-        base = [s for s in symbols.values() if isinstance(s, sympy.Symbol)]
-        if rewritten.is_rational_function(*base):
-            return "zero" if sympy.cancel(sympy.together(rewritten)) == 0 else "nonzero"
-        simplified = sympy.simplify(rewritten)
-        if simplified == 0:
-            return "zero"
-        if simplified.is_rational_function(*base) and sympy.cancel(simplified) != 0:
-            return "nonzero"
-        return "unknown"
-
-
-def _names(got: Node, expected: Node, definitions: dict[str, Node]) -> set[str]:
-    from grader.mathparse.ast import free_variables
-
-    names = free_variables(got) | free_variables(expected)
-    for definition in definitions.values():
-        names |= free_variables(definition)
-    return names - set(definitions)
