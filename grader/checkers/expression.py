@@ -78,10 +78,7 @@ class FormRule(RubricModel):
         )
 
 
-_HOW = (
-    "Write a formula such as 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or, in LaTeX, "
-    "4\\sigma(2x)(1-\\sigma(2x))"
-)
+_HOW = "Write a formula in plain text (* to multiply, ^ for powers) or in LaTeX"
 
 
 class FormulaKind(ComparedQuestion[Formula]):
@@ -117,7 +114,7 @@ class ExpressionQuestion(FormulaKind):
         3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
     )
 
-    answer_hint = "a formula, e.g. 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or 4\\sigma(2x)(1-\\sigma(2x))"
+    answer_hint = "a formula"
 
     @model_validator(mode="after")
     def _ranges(self) -> ExpressionQuestion:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 _WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
 _HOW = (
-    "Write it in numpy notation, e.g. W1.T @ (sigmoid_prime(z) * d): @ is a matrix product, "
+    "Write it in numpy notation over the question's symbols: @ is a matrix product, "
     "* element-wise, .T a transpose"
 )
 
@@ -38,7 +38,7 @@ class MatrixExpressionQuestion(FormulaKind):
         3.0, gt=0, le=30, description="seconds per check, enforced by the worker"
     )
 
-    answer_hint = "a numpy-notation formula, e.g. W2 @ W1"
+    answer_hint = "a numpy-notation formula"
 
     def world_data(self, ctx: GradingContext | None = None) -> dict[str, Any]:
         params = self.reference_params_for(ctx) if ctx is not None else self.reference.params

@@ -45,7 +45,7 @@ class NumberQuestion(ComparedQuestion[Fraction]):
         None, ge=0, le=1, description="credit for a whole number next to a fractional reference"
     )
 
-    answer_hint = "a number, e.g. 1153840, 1,153,840 or 6.2e-4"
+    answer_hint = "a number"
 
     def parse(self, raw: Any) -> Fraction:
         return read_number(raw)

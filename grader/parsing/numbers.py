@@ -51,7 +51,7 @@ def parse_number_text(text: str) -> Fraction:
     if arithmetic is not None:
         return arithmetic
     raise AnswerParseError(
-        f"your answer {original!r} is not a number: write it like 1153840, 1,153,840 or 6.2e-4"
+        f"your answer {original!r} is not a number"
     )
 
 
