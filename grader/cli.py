@@ -127,9 +127,13 @@ def rubric() -> None:
 
 @rubric.command("validate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def rubric_validate(path: Path) -> None:
-    """Check a rubric file: schema, reference functions and params, and that every reference computes."""
+@click.option("--strict", is_flag=True, help="warnings fail the validation too (exit code 2)")
+def rubric_validate(path: Path, strict: bool) -> None:
+    """Check a rubric file: schema, reference functions and params, and that every reference computes.
+    Warnings: feedback placeholders that cannot be filled, and numbers typed into the feedback of a
+    randomised question that equal a drawn param's value."""
     from grader.rubric import RubricError, load_rubric
+    from grader.rubric_lint import rubric_warnings
 
     try:
         loaded = load_rubric(path, compute_references=True)
@@ -138,7 +142,13 @@ def rubric_validate(path: Path) -> None:
             click.echo(problem, err=True)
         sys.exit(ExitCode.USAGE_ERROR)
     rubric_ = loaded.rubric
-    click.echo(f"{path}: valid: {len(rubric_.questions)} questions, {rubric_.max_score:g} points")
+    warnings = rubric_warnings(rubric_)
+    for warning in warnings:
+        click.echo(f"{path}: warning: {warning}", err=True)
+    if strict and warnings:
+        sys.exit(ExitCode.USAGE_ERROR)
+    click.echo(f"{path}: valid: {len(rubric_.questions)} questions, {rubric_.max_score:g} points"
+               + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
 @rubric.command("schema")

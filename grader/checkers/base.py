@@ -289,6 +289,7 @@ class ComparedQuestion(QuestionBase, Generic[T]):
             return Verdict(Status.INVALID, feedback=self.invalid_feedback(err, ctx), answer=shorten(raw))
         expected = self.expected_value(ctx)
         verdict = self._judge(got, expected, ctx)
+        self._fill_mistake_feedback(verdict, ctx)
         verdict.answer = shorten(self.show(got), 2000)
         verdict.expected = shorten(self.show(expected), 2000)
         return verdict
@@ -307,12 +308,35 @@ class ComparedQuestion(QuestionBase, Generic[T]):
             return diagnosis
         return Verdict(Status.INCORRECT, 0.0, self._wrong_feedback(got, expected, ctx))
 
+    def feedback_names(self, alt: Alternative, ctx: GradingContext) -> dict[str, Any]:
+        """What an alternative's feedback placeholders may name: the student's params (with the
+        alternative's overrides) and `answer`, the alternative's own value as feedback writes it."""
+        params = self.reference_params_for(ctx)
+        if alt.params:
+            params = apply_overrides(params, alt.params)
+        return {**params, "answer": self.show(self.alternative_value(alt, ctx))}
+
+    def alternative_feedback(self, alt: Alternative, ctx: GradingContext) -> str:
+        """The feedback with its `{placeholders}` filled for this student."""
+        if "{" not in alt.feedback:
+            return alt.feedback
+        from grader.variants import fill_placeholders
+
+        return fill_placeholders(alt.feedback, self.feedback_names(alt, ctx))
+
+    def _fill_mistake_feedback(self, verdict: Verdict, ctx: GradingContext) -> None:
+        for alt in [*self.accepted, *self.known_mistakes]:
+            if alt.name == verdict.mistake and verdict.feedback.startswith(alt.feedback):
+                filled = self.alternative_feedback(alt, ctx)
+                verdict.feedback = filled + verdict.feedback[len(alt.feedback):]
+                return
+
     def _wrong_feedback(self, got: T, expected: T, ctx: GradingContext) -> str:
         slip = self.near_miss(got, expected)
         if slip is None:
             for alt in self.known_mistakes:
                 if (alt_slip := self.near_miss(got, self.alternative_value(alt, ctx))) is not None:
-                    slip = f"{alt_slip}, on top of a known mistake: {alt.feedback}"
+                    slip = f"{alt_slip}, on top of a known mistake: {self.alternative_feedback(alt, ctx)}"
                     break
         text = f"your answer {shorten(self.show(got))} is not correct"
         if slip:
