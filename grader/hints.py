@@ -49,8 +49,14 @@ def hint_for(q: QuestionBase, ctx: GradingContext | None = None) -> Hint:
     build = _BUILDERS.get(q.kind)
     if build is None:
         return Hint(q.answer_hint)
-    hint: Hint = build(q, ctx)
-    return hint
+    if ctx is None:
+        built: Hint = build(q, None)
+        return built
+    key = f"hint\x00{ctx.student}\x00{q.id}"
+    if key not in ctx.cache:
+        ctx.cache[key] = build(q, ctx)
+    cached: Hint = ctx.cache[key]
+    return cached
 
 
 def answers_file_hint() -> str:
@@ -66,10 +72,22 @@ def _safe(q: QuestionBase, candidate: Any, ctx: GradingContext | None) -> bool:
     except AnswerParseError:
         return True
     try:
-        verdict = q._judge(got, q.expected_value(ctx), ctx)
+        return not _credited(q, got, ctx)
     except Exception:  # a reference that cannot compute: do not risk the candidate
         return False
-    return verdict.status not in (Status.CORRECT, Status.PARTIAL)
+
+
+def _credited(q: ComparedQuestion[Any], got: Any, ctx: GradingContext) -> bool:
+    """Whether grading would give `got` any credit: the reference, an accepted convention, a
+    known mistake with credit, or the kind's own partial credit."""
+    expected = q.expected_value(ctx)
+    if q.equivalent(got, expected):
+        return True
+    credited = [*q.accepted, *(m for m in q.known_mistakes if m.credit)]
+    if any(q.equivalent(got, q.alternative_value(alt, ctx)) for alt in credited):
+        return True
+    diagnosis = q.diagnose(got, expected)
+    return diagnosis is not None and diagnosis.status in (Status.CORRECT, Status.PARTIAL)
 
 
 def _first_safe(q: QuestionBase, pool: tuple[str, ...], ctx: GradingContext | None,
