@@ -56,7 +56,9 @@ def render_check(report: Report, *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-_LABELS: dict[tuple[str | None, Status], str] = {("format", Status.MANUAL): "readable", ("none", Status.MANUAL): "unchecked"}
+_LABELS: dict[tuple[str | None, Status], str] = {
+    ("format", Status.MANUAL): "readable", ("none", Status.MANUAL): "unchecked",
+}
 
 
 # The template moved to grader/template.py; these names stay importable from here.
