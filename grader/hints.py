@@ -41,7 +41,7 @@ class Hint:
 
     def write_it_like(self) -> str:
         """The tail of an invalid answer's message."""
-        return f"; your answer should be {self.text}" if self.text else ""
+        return f"; write {self.text}" if self.text else ""
 
 
 def hint_for(q: QuestionBase, ctx: GradingContext | None = None) -> Hint:
@@ -130,7 +130,8 @@ def _expression(q: QuestionBase, ctx: GradingContext | None) -> Hint:
     if plain is None and latex is None:
         return Hint("a formula (plain, with * and ^, or LaTeX)")
     shown = [e for e in (plain, latex) if e]
-    text = "a formula, e.g. " + (f"{plain} or, in LaTeX, {latex}" if plain and latex else shown[0])
+    examples = f"{plain} or, in LaTeX, {latex}" if plain and latex else shown[0]
+    text = f"a formula in plain text (* to multiply, ^ for powers) or LaTeX, e.g. {examples}"
     return Hint(text, tuple(shown))
 
 

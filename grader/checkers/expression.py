@@ -78,7 +78,7 @@ class FormRule(RubricModel):
         )
 
 
-_HOW = "Write a formula in plain text (* to multiply, ^ for powers) or in LaTeX"
+_HOW = ""  # the neutral hint (grader/hints.py) says how to write a formula
 
 
 class FormulaKind(ComparedQuestion[Formula]):
@@ -94,7 +94,7 @@ class FormulaKind(ComparedQuestion[Formula]):
         warm_up()  # the worker imports while the references are computed here
 
     def unreadable_feedback(self, err: AnswerParseError) -> str:
-        return f"{err}. {self.how_to_write}"
+        return f"{err}. {self.how_to_write}" if self.how_to_write else str(err)
 
 
 class ExpressionQuestion(FormulaKind):

@@ -37,7 +37,7 @@ class FormatOnlyQuestion(QuestionBase):
             return Verdict(Status.MISSING, feedback="no answer was given")
         problem = self._unreadable(raw, ctx)
         if problem is not None:
-            tail = f"; your answer should be {self.hint}" if self.hint else ""
+            tail = f"; write {self.hint}" if self.hint else ""
             return Verdict(Status.INVALID, feedback=problem.rstrip(". ") + tail, answer=shorten(raw),
                            details={"self_check": "format"})
         return Verdict(Status.MANUAL, feedback="your answer can be read; whether it is right is "

@@ -25,10 +25,7 @@ if TYPE_CHECKING:
     from grader.mathworker import CandidateResult, MathResponse
 
 _WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
-_HOW = (
-    "Write it in numpy notation over the question's symbols: @ is a matrix product, "
-    "* element-wise, .T a transpose"
-)
+_HOW = ""  # the neutral hint (grader/hints.py) says how to write numpy notation
 
 
 class MatrixExpressionQuestion(FormulaKind):
