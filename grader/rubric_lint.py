@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -46,7 +47,7 @@ def _alternatives(q: ComparedQuestion[Any]) -> list[tuple[str, Alternative]]:
             *((f"known_mistakes.{a.name}", a) for a in q.known_mistakes)]
 
 
-def typed_randomised_numbers(text: str, base: dict[str, Any], randomised: dict[str, Any]) -> list[str]:
+def typed_randomised_numbers(text: str, base: dict[str, Any], randomised: Iterable[str]) -> list[str]:
     """Numbers of `text` (outside placeholders) equal to a randomised param's unrandomised value."""
     values = _param_values(base, list(randomised))
     suspects = {v: name for name, v in values}

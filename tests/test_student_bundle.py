@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from grader.builtins import builtin_names, resolve_assignment
 from grader.bundle import MANIFEST, RUBRIC, TEMPLATE, write_bundle
 from grader.checkers.base import ComparedQuestion
-from grader.cli import ExitCode, cli
+from grader.cli import cli
+from grader.cli_common import ExitCode
 from grader.grading import grade_path
 from grader.hints import hint_for
 from grader.report import Status
@@ -205,7 +206,7 @@ def test_a_bundle_checks_verdict_questions_as_today(assignment: str, tmp_path: P
 def test_format_questions_say_only_readable_or_how_to_write(tmp_path: Path) -> None:
     rubric_path = secret_rubric(tmp_path, "csc420-secret")
     folder = write_bundle(load_rubric(rubric_path), tmp_path / "bundle")
-    reference, mistakes, _ = answers_for(rubric_path, None)
+    reference = answers_for(rubric_path, None)[0]
     right = _grade(folder / RUBRIC, reference, None, tmp_path)
     wrong = _grade(folder / RUBRIC, {**reference, "q3_flops_no_bias": 1, "q2_dL_dw3": "1e-3",
                                      "q6b_tanh_grad": "sigmoid(x)"}, None, tmp_path)
