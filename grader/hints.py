@@ -184,6 +184,8 @@ _BUILDERS: dict[str, Any] = {
     "code": _fixed("the path of your Python file in your submission, e.g. solution.py"),
     "model": _fixed("a weights file in your submission: model.safetensors or model.pt"),
     "manual": _fixed("free text, graded by a person"),
+    # a student bundle's format-only question: the hint chosen when the bundle was made
+    "self_check_format": lambda q, ctx: Hint(getattr(q, "hint", "") or q.answer_hint),
 }
 
 

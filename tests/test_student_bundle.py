@@ -219,6 +219,8 @@ def test_format_questions_say_only_readable_or_how_to_write(tmp_path: Path) -> N
     assert "e.g." in unreadable["q3_flops_no_bias"][2]
     assert unreadable["q1_effective_bias"][0] is Status.INVALID
     assert right["q1_effective_weight"][0] is Status.CORRECT  # verdict questions as today
+    template = (folder / TEMPLATE).read_text()
+    assert "# Answer: a number, e.g. 2,359,296" in template and "# Answer: an answer" not in template
 
 
 # --- the command line -----------------------------------------------------------------------------
