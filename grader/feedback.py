@@ -28,7 +28,7 @@ def render_check(report: Report, *, color: bool = False) -> str:
     import click
 
     shown = [q for q in report.questions if not q.hidden or _self_check(q) == "format"]
-    hidden = sum(1 for q in report.questions if q.hidden)
+    hidden = sum(1 for q in report.questions if q.hidden and q not in shown)
     width = max((len(q.id) for q in shown), default=10)
     lines = [f"Self-check of {report.submission} for {report.assignment}", ""]
     for q in shown:
