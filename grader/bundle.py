@@ -97,7 +97,7 @@ def reduced_rubric(rubric: Rubric, student: str | None) -> tuple[dict[str, Any],
     texts = {q.id: t for q in rubric.questions if (t := question_text(q, ctx))}
     questions = [_reduced_question(q, ctx, texts.get(q.id)) for q in rubric.questions]
     data = rubric.model_dump(mode="json", exclude_none=True, exclude={"questions"})
-    data.update(student_bundle=True, questions=questions, reveal_answers=False)
+    data.update(student_bundle=True, questions=questions)
     return data, texts
 
 
