@@ -22,8 +22,7 @@ from grader.template import render_template
 STUDENTS = [f"leak-{i:02d}" for i in range(50)]
 RANDOMISED = ("csc420-a2-random", "apl405-hw2-random")
 CREDITED = (Status.CORRECT, Status.PARTIAL)
-# Questions whose answers are files, models or free text: an example string is never graded there
-# beyond "no such file" / "a person grades it", which the test still asserts.
+# Questions whose answers are files: graded apart, with file-name examples and no submission folder.
 FILE_KINDS = ("model", "code")
 
 
@@ -49,12 +48,6 @@ def shown_examples() -> list[Any]:
     return list(unique.values())
 
 
-def _grade(q: QuestionBase, example: Any, ctx: GradingContext) -> Status:
-    if q.kind in FILE_KINDS:
-        return q.grade(example, ctx).status  # no submission folder: the file cannot be there
-    return q.grade(example, ctx).status
-
-
 @pytest.mark.parametrize("assignment", builtin_names())
 def test_no_example_earns_credit(assignment: str) -> None:
     examples = shown_examples()
@@ -67,7 +60,7 @@ def test_no_example_earns_credit(assignment: str) -> None:
             if q.kind in FILE_KINDS:
                 continue
             for example in examples:
-                status = _grade(q, example, ctx)
+                status = q.grade(example, ctx).status
                 if status in CREDITED:
                     credited.append((student, q.id, example, status))
     assert not credited
