@@ -71,6 +71,8 @@ def _safe(q: QuestionBase, candidate: Any, ctx: GradingContext | None) -> bool:
         got = q.parse(candidate)
     except AnswerParseError:
         return True
+    except Exception:  # a reader that fails otherwise: do not risk the candidate
+        return False
     try:
         return not _credited(q, got, ctx)
     except Exception:  # a reference that cannot compute: do not risk the candidate
