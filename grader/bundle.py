@@ -16,6 +16,7 @@ Per question, by its `self_check` policy:
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import tempfile
@@ -193,6 +194,7 @@ def _unpack_rubric(path: Path) -> Path | None:
         if set(names) != {MANIFEST, RUBRIC}:
             return None
         folder = Path(tempfile.mkdtemp(prefix="grader-bundle-"))
+        atexit.register(shutil.rmtree, folder, True)
         for name, member in names.items():
             if archive.getinfo(member).file_size > 50_000_000:
                 shutil.rmtree(folder)

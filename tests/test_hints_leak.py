@@ -72,7 +72,7 @@ def test_file_questions_give_no_credit_to_examples(assignment: str) -> None:
     ctx = r.context(None)
     for q in r.questions:
         if q.kind in FILE_KINDS:
-            for example in ("solution.py", "model.pt", "model.safetensors", *pool_examples()[:3]):
+            for example in ("solution.py", "gradient.py", "model.pt", "model.safetensors", *pool_examples()[:3]):
                 assert q.grade(example, ctx).status not in CREDITED
 
 
