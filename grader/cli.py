@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from grader import __version__
-from grader.cli_common import ExitCode, assignment_option, load_assignment, write_output
+from grader.cli_common import ExitCode, assignment_option, fail_usage, load_assignment, write_output
 from grader.names import json_for_terminal
 
 
@@ -47,12 +47,14 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> N
 @click.argument("submission", type=click.Path(exists=True, path_type=Path))
 @assignment_option
 def check(submission: Path, assignment: str) -> None:
-    """Self-check before the deadline: feedback on visible questions, hidden ones only counted."""
-    loaded = load_assignment(assignment, for_grading=True)  # first: it starts the math worker
+    """Self-check before the deadline: feedback on visible questions, hidden ones only counted.
+    ASSIGNMENT may be a student bundle (`grader student-bundle`): it works offline."""
+    loaded = load_assignment(assignment, for_grading=True, bundle_task=None)  # starts the math worker
     from grader.feedback import render_check
     from grader.grading import grade_path
 
-    click.echo(render_check(grade_path(loaded, submission), color=sys.stdout.isatty()))
+    report = grade_path(loaded, submission, require_student_id=True)
+    click.echo(render_check(report, color=sys.stdout.isatty()))
 
 
 @cli.command()
@@ -60,10 +62,16 @@ def check(submission: Path, assignment: str) -> None:
 @click.option("--student", default=None, help="the student's id (randomised assignments)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 def template(assignment: str, student: str | None, output: Path | None) -> None:
-    """An answers file to fill in."""
-    from grader.feedback import render_template
+    """An answers file to fill in (with your own numbers and student_id where the assignment is
+    randomised: give --student)."""
+    from grader.template import TemplateNeedsStudent, render_template
 
-    write_output(render_template(load_assignment(assignment).rubric, student), output)
+    loaded = load_assignment(assignment, bundle_task=None)
+    try:
+        text = render_template(loaded.rubric, student, check_with=assignment)
+    except TemplateNeedsStudent as err:
+        fail_usage(str(err))
+    write_output(text, output)
 
 
 @cli.command()
@@ -71,15 +79,37 @@ def template(assignment: str, student: str | None, output: Path | None) -> None:
 @click.option("--student", default=None, help="the student's id (randomised assignments)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON (the default is readable text)")
 def reference(assignment: str, student: str | None, as_json: bool) -> None:
-    """The computed reference answers and each question's parameters, for instructors."""
+    """The computed reference answers and each question's parameters, for instructors.
+    A student bundle is refused: it does not hold what the answers are computed from."""
     from grader.references import reference_answers
 
-    answers = reference_answers(load_assignment(assignment).rubric, student)
+    loaded = load_assignment(assignment, bundle_task="print reference answers")
+    answers = reference_answers(loaded.rubric, student)
     if as_json:
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False, default=str))
         return
     for qid, entry in answers["questions"].items():
         click.echo(f"{qid}: {json.dumps(entry['answer'], ensure_ascii=False, default=str)}")
+
+
+@cli.command("student-bundle")
+@click.argument("assignment")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="a folder, or a .zip file")
+@click.option("--student", default=None,
+              help="one student's bundle (needed when a randomised question reveals no verdict)")
+def student_bundle(assignment: str, output: Path, student: str | None) -> None:
+    """What students get for self-checking: question texts, the answer template and, per question,
+    only what its `self_check` policy reveals. `grader check answers.yaml -a OUTPUT` uses it."""
+    from grader.bundle import BundleError, write_bundle
+
+    loaded = load_assignment(assignment, bundle_task="make another bundle")
+    try:
+        written = write_bundle(loaded, output, student)
+    except BundleError as err:
+        fail_usage(str(err))
+    click.echo(f"{written}: the student bundle of {loaded.rubric.assignment}; students run "
+               f"`grader check answers.yaml -a {written.name}`")
 
 
 @cli.command()
@@ -99,9 +129,13 @@ def rubric() -> None:
 
 @rubric.command("validate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def rubric_validate(path: Path) -> None:
-    """Check a rubric file: schema, reference functions and params, and that every reference computes."""
+@click.option("--strict", is_flag=True, help="warnings fail the validation too (exit code 2)")
+def rubric_validate(path: Path, strict: bool) -> None:
+    """Check a rubric file: schema, reference functions and params, and that every reference computes.
+    Warnings: feedback placeholders that cannot be filled, and numbers typed into the feedback of a
+    randomised question that equal a drawn param's value."""
     from grader.rubric import RubricError, load_rubric
+    from grader.rubric_lint import rubric_warnings
 
     try:
         loaded = load_rubric(path, compute_references=True)
@@ -110,7 +144,13 @@ def rubric_validate(path: Path) -> None:
             click.echo(problem, err=True)
         sys.exit(ExitCode.USAGE_ERROR)
     rubric_ = loaded.rubric
-    click.echo(f"{path}: valid: {len(rubric_.questions)} questions, {rubric_.max_score:g} points")
+    warnings = rubric_warnings(rubric_)
+    for warning in warnings:
+        click.echo(f"{path}: warning: {warning}", err=True)
+    if strict and warnings:
+        sys.exit(ExitCode.USAGE_ERROR)
+    click.echo(f"{path}: valid: {len(rubric_.questions)} questions, {rubric_.max_score:g} points"
+               + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
 @rubric.command("schema")

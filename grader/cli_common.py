@@ -19,13 +19,27 @@ def fail_usage(message: str) -> NoReturn:
     raise click.UsageError(message)
 
 
-def load_assignment(assignment: str, *, for_grading: bool = False) -> Any:
-    """The loaded rubric, or a usage error. `for_grading` starts the math worker first when the
-    rubric needs it, so that its start-up overlaps with loading the rubric."""
-    from grader.builtins import resolve_assignment, uses_math_worker
+STUDENT_BUNDLE_REFUSED = (
+    "{assignment} is a student bundle: it holds only what self-checks need, so it cannot {task}; "
+    "use the full rubric (the built-in name or the instructor's rubric file)"
+)
 
+
+def load_assignment(
+    assignment: str, *, for_grading: bool = False, bundle_task: str | None = "grade submissions"
+) -> Any:
+    """The loaded rubric, or a usage error. `for_grading` starts the math worker first when the
+    rubric needs it, so that its start-up overlaps with loading the rubric. A student bundle (a
+    folder, a zip or its rubric file) is accepted only when `bundle_task` is None; otherwise
+    `bundle_task` says what it cannot do ("grade", "print references")."""
+    from grader.builtins import resolve_assignment, uses_math_worker
+    from grader.bundle import bundle_rubric_path
+
+    bundled = bundle_rubric_path(assignment)
+    if bundled is not None and bundle_task is not None:
+        fail_usage(STUDENT_BUNDLE_REFUSED.format(assignment=assignment, task=bundle_task))
     try:
-        path = resolve_assignment(assignment)
+        path = bundled or resolve_assignment(assignment)
     except FileNotFoundError as err:
         fail_usage(str(err))
     if for_grading and uses_math_worker(path):
@@ -35,9 +49,12 @@ def load_assignment(assignment: str, *, for_grading: bool = False) -> Any:
     from grader.rubric import RubricError, load_rubric
 
     try:
-        return load_rubric(path)
+        loaded = load_rubric(path)
     except RubricError as err:
         fail_usage("the rubric is broken:\n" + "\n".join(err.problems))
+    if loaded.rubric.student_bundle and bundle_task is not None:
+        fail_usage(STUDENT_BUNDLE_REFUSED.format(assignment=assignment, task=bundle_task))
+    return loaded
 
 
 def write_output(text: str, output: Path | None) -> None:

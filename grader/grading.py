@@ -18,14 +18,22 @@ log = logging.getLogger(__name__)
 
 
 def grade_submission(
-    loaded: LoadedRubric, sub: Submission, *, cache: dict[str, Any] | None = None
+    loaded: LoadedRubric, sub: Submission, *, cache: dict[str, Any] | None = None,
+    require_student_id: bool = False,
 ) -> Report:
+    """`require_student_id` (self-checks): a randomised question is not graded against an id taken
+    from the file name, only against the `student_id` the answers file gives."""
     rubric = loaded.rubric
     ctx = rubric.context(sub.student, submission_root=sub.root, cache={} if cache is None else cache)
+    no_id = require_student_id and sub.error is None and not sub.student_id_given
     if sub.error is None:
         _prepare_kinds(rubric.questions, sub.answers, ctx)
-    results = [_grade_question(q, sub, ctx) for q in rubric.questions]
+    results = [_no_student_id(q, rubric.assignment) if no_id and q.randomise is not None
+               else _grade_question(q, sub, ctx) for q in rubric.questions]
     warnings = [] if sub.error is None else [sub.error]
+    if no_id and any(q.randomise is not None for q in rubric.questions):
+        warnings.append(f"your answers file has no student_id; {rubric.assignment} gives every student their "
+                        "own numbers, so its randomised questions were not checked")
     known = {q.id for q in rubric.questions}
     unknown = sorted(set(sub.answers) - known)
     if unknown:
@@ -82,6 +90,14 @@ def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> Qu
     )
 
 
+def _no_student_id(q: QuestionBase, assignment: str) -> QuestionResult:
+    feedback = (f"your answers file has no student_id, and this question has numbers drawn for each "
+                f"student: add `student_id: YOUR_ID` (your template from `grader template {assignment} "
+                "--student YOUR_ID` has it) and check again")
+    return QuestionResult(id=q.id, score=0.0, max_score=q.points, status=Status.INVALID, feedback=feedback,
+                          hidden=q.hidden, details={"student_id": "missing"})
+
+
 def _student_params(q: QuestionBase, ctx: GradingContext) -> dict[str, Any] | str:
     try:
         return q.reference_params_for(ctx)
@@ -102,7 +118,8 @@ def _safe_verdict(q: QuestionBase, raw: Any, ctx: GradingContext) -> Verdict:
         )
 
 
-def grade_path(loaded: LoadedRubric, path: Path, *, cache: dict[str, Any] | None = None) -> Report:
+def grade_path(loaded: LoadedRubric, path: Path, *, cache: dict[str, Any] | None = None,
+               require_student_id: bool = False) -> Report:
     """Open a submission (folder, zip or answers file) and grade it."""
     with open_submission(path) as sub:
-        return grade_submission(loaded, sub, cache=cache)
+        return grade_submission(loaded, sub, cache=cache, require_student_id=require_student_id)

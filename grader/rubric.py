@@ -36,6 +36,8 @@ class Rubric(RubricModel):
     course: str = ""
     reveal_answers: bool = Field(False, description="show reference answers in feedback")
     salt: str | None = Field(None, description="seed of per-student variants (default: the assignment name)")
+    student_bundle: bool = Field(
+        False, description="written by `grader student-bundle`: a reduced rubric for self-checks only")
     questions: list[Question] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -51,6 +51,7 @@ class Submission:
     answers: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     sha256: str = ""
+    student_id_given: bool = False  # the answers file set `student_id` (else the id is the name)
 
     @property
     def student(self) -> str:
@@ -143,8 +144,9 @@ def read_answers_text(text: str, suffix: str) -> dict[str, Any]:
         # exhaust Python's stack there (JSON parses a thousand levels)
         raise SubmissionError("your answers file is nested too deeply to read")
     if not isinstance(data, dict):
-        raise SubmissionError(
-            "your answers file should map question ids to answers, like `q4_lenet_params: 61706`")
+        from grader.hints import answers_file_hint
+
+        raise SubmissionError(answers_file_hint())
     # JSON and YAML escapes can write lone surrogates (`"\\udcff"`), which no report could hold
     return {escaped(str(k)): without_surrogates(v) for k, v in data.items()}
 
@@ -260,6 +262,7 @@ def _set_answers(sub: Submission, answers: dict[str, Any]) -> None:
     student = answers.pop(STUDENT_KEY, None)
     if isinstance(student, str | int) and str(student).strip():
         sub.id = str(student).strip()
+        sub.student_id_given = True
     sub.answers = answers
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import operator
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -150,16 +151,57 @@ def draw(
     raise VariantError(f"no draw of {question_id} satisfied its constraints in {MAX_ATTEMPTS} attempts")
 
 
+# --- feedback placeholders: `{pool_kernel * pool_kernel}` filled per student ---------------------
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+def fill_placeholders(text: str, names: dict[str, Any]) -> str:
+    """Each `{expression}` of a rubric text evaluated over `names` (the same whitelist as
+    constraints); one that cannot be evaluated stays as written (`rubric validate` reports it)."""
+    def value(match: re.Match[str]) -> str:
+        try:
+            return show_value(compile_constraint_value(match.group(1))(names))
+        except (ValueError, ArithmeticError, TypeError, KeyError, IndexError):
+            return match.group(0)
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def placeholder_problems(text: str, names: dict[str, Any]) -> list[str]:
+    problems = []
+    for match in _PLACEHOLDER.finditer(text):
+        try:
+            compile_constraint_value(match.group(1))(names)
+        except (ValueError, ArithmeticError, TypeError, KeyError, IndexError) as err:
+            problems.append(f"placeholder {match.group(0)} cannot be filled: {err}")
+    return problems
+
+
+def show_value(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:.6g}"
+
+
 # --- constraint expressions: an AST whitelist, never eval ------------------------------------------
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: lambda a, b: _bounded_power(a, b),
 }
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
     ast.Eq: operator.eq, ast.NotEq: operator.ne,
 }
+def _bounded_power(base: Any, exponent: Any) -> Any:
+    if abs(exponent) > 64 or abs(base) > 1e6:
+        raise ValueError("a power too large for a rubric expression")
+    return base**exponent
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {"abs": abs, "min": min, "max": max, "len": len, "sum": sum}
 
 
@@ -171,6 +213,16 @@ def compile_constraint(text: str) -> Callable[[dict[str, Any]], bool]:
         raise ValueError(f"constraint {text!r} is not an expression: {err.msg}") from None
     _check_nodes(tree, text)
     return lambda names: bool(_evaluate(tree.body, names))
+
+
+def compile_constraint_value(text: str) -> Callable[[dict[str, Any]], Any]:
+    """The same whitelist, for a value (a feedback placeholder) rather than a truth."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ValueError(f"{text!r} is not an expression: {err.msg}") from None
+    _check_nodes(tree, text)
+    return lambda names: _evaluate(tree.body, names)
 
 
 _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.USub, ast.UAdd, ast.Not, ast.BoolOp, ast.And, ast.Or,

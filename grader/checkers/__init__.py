@@ -12,6 +12,7 @@ from grader.checkers.choice import ChoiceQuestion
 from grader.checkers.code import CodeQuestion
 from grader.checkers.edges import EdgeListQuestion
 from grader.checkers.expression import ExpressionQuestion
+from grader.checkers.format_only import FormatOnlyQuestion
 from grader.checkers.interval import IntervalQuestion
 from grader.checkers.manual import ManualQuestion
 from grader.checkers.matrix_expression import MatrixExpressionQuestion
@@ -31,7 +32,8 @@ Question = Annotated[
     | CodeQuestion
     | ExpressionQuestion
     | MatrixExpressionQuestion
-    | ModelQuestion,
+    | ModelQuestion
+    | FormatOnlyQuestion,
     Field(discriminator="kind"),
 ]
 

@@ -11,7 +11,7 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,6 +20,7 @@ from grader.report import Status
 from grader.variants import Randomisation, draw
 
 T = TypeVar("T")
+SelfCheck = Literal["verdict", "format", "none"]
 
 
 class Missing:
@@ -157,6 +158,23 @@ class QuestionBase(RubricModel, ABC):
     hidden: bool = Field(False, description="graded, but never shown to the student by `check`")
     reveal_answer: bool | None = Field(None, description="show the reference in feedback")
     randomise: Randomisation | None = Field(None, description="params drawn per student")
+    self_check: SelfCheck | None = Field(
+        None, description="what a student bundle's self-check reveals: verdict (correct/incorrect and "
+        "named mistakes), format (only whether the answer is readable and of the right kind), or none; "
+        "default verdict, format for hidden questions (which are format at most)")
+
+    @model_validator(mode="after")
+    def _hidden_reveals_no_verdict(self) -> QuestionBase:
+        if self.hidden and self.self_check == "verdict":
+            raise ValueError("a hidden question is self-checked for format at most: "
+                             "set self_check to format or none")
+        return self
+
+    @property
+    def self_check_policy(self) -> SelfCheck:
+        if self.self_check is not None:
+            return self.self_check
+        return "format" if self.hidden else "verdict"
 
     answer_hint: ClassVar[str] = "an answer"
     needs_torch: ClassVar[bool] = False
@@ -256,15 +274,22 @@ class ComparedQuestion(QuestionBase, Generic[T]):
         """What the student reads when the answer cannot be read (kinds add how to write it)."""
         return str(err)
 
+    def invalid_feedback(self, err: AnswerParseError, ctx: GradingContext) -> str:
+        """The unreadable answer's message and a neutral example (grader/hints.py), never an answer."""
+        from grader.hints import hint_for
+
+        return self.unreadable_feedback(err).rstrip(". ") + hint_for(self, ctx).write_it_like()
+
     def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
         if is_blank(raw):
             return Verdict(Status.MISSING, feedback="no answer was given")
         try:
             got = self.parse(raw)
         except AnswerParseError as err:
-            return Verdict(Status.INVALID, feedback=self.unreadable_feedback(err), answer=shorten(raw))
+            return Verdict(Status.INVALID, feedback=self.invalid_feedback(err, ctx), answer=shorten(raw))
         expected = self.expected_value(ctx)
         verdict = self._judge(got, expected, ctx)
+        self._fill_mistake_feedback(verdict, ctx)
         verdict.answer = shorten(self.show(got), 2000)
         verdict.expected = shorten(self.show(expected), 2000)
         return verdict
@@ -283,12 +308,35 @@ class ComparedQuestion(QuestionBase, Generic[T]):
             return diagnosis
         return Verdict(Status.INCORRECT, 0.0, self._wrong_feedback(got, expected, ctx))
 
+    def feedback_names(self, alt: Alternative, ctx: GradingContext) -> dict[str, Any]:
+        """What an alternative's feedback placeholders may name: the student's params (with the
+        alternative's overrides) and `answer`, the alternative's own value as feedback writes it."""
+        params = self.reference_params_for(ctx)
+        if alt.params:
+            params = apply_overrides(params, alt.params)
+        return {**params, "answer": self.show(self.alternative_value(alt, ctx))}
+
+    def alternative_feedback(self, alt: Alternative, ctx: GradingContext) -> str:
+        """The feedback with its `{placeholders}` filled for this student."""
+        if "{" not in alt.feedback:
+            return alt.feedback
+        from grader.variants import fill_placeholders
+
+        return fill_placeholders(alt.feedback, self.feedback_names(alt, ctx))
+
+    def _fill_mistake_feedback(self, verdict: Verdict, ctx: GradingContext) -> None:
+        for alt in [*self.accepted, *self.known_mistakes]:
+            if alt.name == verdict.mistake and verdict.feedback.startswith(alt.feedback):
+                filled = self.alternative_feedback(alt, ctx)
+                verdict.feedback = filled + verdict.feedback[len(alt.feedback):]
+                return
+
     def _wrong_feedback(self, got: T, expected: T, ctx: GradingContext) -> str:
         slip = self.near_miss(got, expected)
         if slip is None:
             for alt in self.known_mistakes:
                 if (alt_slip := self.near_miss(got, self.alternative_value(alt, ctx))) is not None:
-                    slip = f"{alt_slip}, on top of a known mistake: {alt.feedback}"
+                    slip = f"{alt_slip}, on top of a known mistake: {self.alternative_feedback(alt, ctx)}"
                     break
         text = f"your answer {shorten(self.show(got))} is not correct"
         if slip:

@@ -24,7 +24,7 @@ class ChoiceQuestion(ComparedQuestion[Choices]):
     aliases: dict[str, list[str]] = Field(default_factory=dict, description="option -> other spellings")
     partial_credit: bool = Field(True, description="credit each right part")
 
-    answer_hint = "one option per part, e.g. YES, NO"
+    answer_hint = "one option per part"
 
     @model_validator(mode="after")
     def _aliases_name_options(self) -> ChoiceQuestion:
@@ -58,7 +58,7 @@ class ChoiceQuestion(ComparedQuestion[Choices]):
         if len(items) != self.parts:
             raise AnswerParseError(
                 f"this question has {self.parts} part(s); your answer has {len(items)}: "
-                f"give one of {', '.join(self.options)} for each, e.g. {', '.join(self.options[:1] * self.parts)}"
+                f"give one of {', '.join(self.options)} for each"
             )
         return tuple(self._read_one(t, i + 1) for i, t in enumerate(items))
 

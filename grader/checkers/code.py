@@ -121,7 +121,7 @@ class CodeQuestion(QuestionBase):
     per_student: bool = Field(True, description="draw other inputs for every student")
     limits: Limits = Field(default_factory=Limits)
 
-    answer_hint = "the path of your Python file in your submission, e.g. solution.py"
+    answer_hint = "the path of your Python file in your submission"
 
     @model_validator(mode="after")
     def _consistent(self) -> CodeQuestion:

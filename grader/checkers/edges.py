@@ -26,7 +26,7 @@ class EdgeListQuestion(ComparedQuestion[Edges]):
     aliases: dict[str, list[str]] = Field(default_factory=dict, description="node -> other spellings")
     partial_credit: bool = Field(True, description="credit = right edges / (right + missing + extra)")
 
-    answer_hint = "a list of edges, e.g. [\"x -> z\", \"z -> h\"]"
+    answer_hint = "a list of edges \"from -> to\""
 
     def _node(self, name: str) -> str:
         wanted = name.strip().strip("$").replace("\\hat{y}", "y_hat")
@@ -40,20 +40,20 @@ class EdgeListQuestion(ComparedQuestion[Edges]):
 
     def _edge(self, text: Any) -> Edge:
         if not isinstance(text, str):
-            raise AnswerParseError(f"your answer has an edge {shorten(text, 60)} that is not text like \"x -> z\"")
+            raise AnswerParseError(f"your answer has an edge {shorten(text, 60)} that is not text \"from -> to\"")
         if len(text) > MAX_EDGE_TEXT:
-            raise AnswerParseError(f"your answer has an edge of {len(text):,} characters; write edges like \"x -> z\"")
+            raise AnswerParseError(f"your answer has an edge of {len(text):,} characters; write \"from -> to\"")
         ends = _ARROW.split(text.strip())
         if len(ends) != 2 or not all(ends):
-            raise AnswerParseError(f"your answer has {text.strip()!r}, which is not an edge like \"x -> z\"")
+            raise AnswerParseError(f"your answer has {text.strip()!r}, which is not an edge \"from -> to\"")
         return self._node(ends[0]), self._node(ends[1])
 
     def parse(self, raw: Any) -> Edges:
         if isinstance(raw, str) and len(raw) > MAX_EDGES * MAX_EDGE_TEXT:
-            raise AnswerParseError(f"your answer is {len(raw):,} characters long; list the edges like [\"x -> z\"]")
+            raise AnswerParseError(f"your answer is {len(raw):,} characters long; list the edges \"from -> to\"")
         items = raw if isinstance(raw, list) else _SEPARATORS.split(raw) if isinstance(raw, str) else None
         if items is None:
-            raise AnswerParseError("your answer is not a list of edges like [\"x -> z\", \"z -> h\"]")
+            raise AnswerParseError("your answer is not a list of edges \"from -> to\"")
         items = [i for i in items if not (isinstance(i, str) and not i.strip())]
         if len(items) > MAX_EDGES:
             raise AnswerParseError(f"your answer lists {len(items)} edges; at most {MAX_EDGES} are read")

@@ -108,10 +108,7 @@ def function_query(names: set[str]) -> str:
     return "functions:" + ",".join(sorted(names))
 
 
-_HOW = (
-    "Write a formula such as 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or, in LaTeX, "
-    "4\\sigma(2x)(1-\\sigma(2x))"
-)
+_HOW = ""  # the neutral hint (grader/hints.py) says how to write a formula
 
 
 class FormulaKind(ComparedQuestion[Formula]):
@@ -127,7 +124,7 @@ class FormulaKind(ComparedQuestion[Formula]):
         warm_up()  # the worker imports while the references are computed here
 
     def unreadable_feedback(self, err: AnswerParseError) -> str:
-        return f"{err}. {self.how_to_write}"
+        return f"{err}. {self.how_to_write}" if self.how_to_write else str(err)
 
 
 class ExpressionQuestion(FormulaKind):
@@ -157,7 +154,7 @@ class ExpressionQuestion(FormulaKind):
         "status error, never another verdict",
     )
 
-    answer_hint = "a formula, e.g. 4*sigmoid(2*x)*(1 - sigmoid(2*x)) or 4\\sigma(2x)(1-\\sigma(2x))"
+    answer_hint = "a formula"
 
     @model_validator(mode="after")
     def _ranges(self) -> ExpressionQuestion:

@@ -44,14 +44,13 @@ class IntervalQuestion(ComparedQuestion[IntervalValue]):
     kind: Literal["interval"] = "interval"
     bracket_credit: float = Field(0.5, ge=0, le=1, description="credit when only open/closed is wrong")
 
-    answer_hint = "an interval, e.g. (-1, 1) or [0, inf)"
+    answer_hint = "an interval"
 
     def parse(self, raw: Any) -> IntervalValue:
         if not isinstance(raw, str):
-            raise AnswerParseError("your answer is not an interval: write it like (-1, 1) or [0, inf)")
+            raise AnswerParseError("your answer is not an interval")
         if len(raw) > MAX_TEXT:
-            raise AnswerParseError(f"your answer is {len(raw):,} characters long; write just the interval, "
-                                   "like (-1, 1) or [0, inf)")
+            raise AnswerParseError(f"your answer is {len(raw):,} characters long; write just the interval")
         text = raw.strip().strip("$").replace("\\left", "").replace("\\right", "").strip()
         if (m := _BRACKETS.match(text)) is not None:
             low, high = _end(m.group(2)), _end(m.group(3))
@@ -59,7 +58,7 @@ class IntervalQuestion(ComparedQuestion[IntervalValue]):
         if (m := _INEQUALITY.match(text)) is not None:
             low, high = _end(m.group(1)), _end(m.group(4))
             return IntervalValue(low, high, m.group(2) == "<", m.group(3) == "<")
-        raise AnswerParseError(f"your answer {raw!r} is not an interval: write it like (-1, 1) or [0, inf)")
+        raise AnswerParseError(f"your answer {raw!r} is not an interval")
 
     def to_value(self, reference_output: Any) -> IntervalValue:
         r = reference_output

@@ -26,10 +26,7 @@ if TYPE_CHECKING:
 
 _WORLDS: dict[str, Any] = {}  # a world is a pure function of its data: built once per process
 _WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
-_HOW = (
-    "Write it in numpy notation, e.g. W1.T @ (sigmoid_prime(z) * d): @ is a matrix product, "
-    "* element-wise, .T a transpose"
-)
+_HOW = ""  # the neutral hint (grader/hints.py) says how to write numpy notation
 
 
 class MatrixExpressionQuestion(FormulaKind):
@@ -41,7 +38,7 @@ class MatrixExpressionQuestion(FormulaKind):
         "status error, never another verdict",
     )
 
-    answer_hint = "a numpy-notation formula, e.g. W2 @ W1"
+    answer_hint = "a numpy-notation formula"
 
     def world_data(self, ctx: GradingContext | None = None) -> dict[str, Any]:
         params = self.reference_params_for(ctx) if ctx is not None else self.reference.params

@@ -268,7 +268,7 @@ class ThresholdNetworkQuestion(QuestionBase):
         DEFAULT_MAX_LINEAR_PROGRAMS, ge=1, description="bound on the exact verification's work"
     )
 
-    answer_hint = "a mapping of arrays, e.g. {W1: [[...], ...], b1: [...], w2: [...], b2: 0.5}"
+    answer_hint = "a mapping of arrays"
 
     # -- rubric side ----------------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ class NumberQuestion(ComparedQuestion[Fraction]):
         None, ge=0, le=1, description="credit for a whole number next to a fractional reference"
     )
 
-    answer_hint = "a number, e.g. 2359296, 2,359,296 or 3.1e-4"
+    answer_hint = "a number"
 
     def parse(self, raw: Any) -> Fraction:
         readings = _readings(raw)

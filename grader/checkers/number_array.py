@@ -44,14 +44,14 @@ def read_array(raw: Any) -> ArrayValue:
     if isinstance(raw, str):
         if len(raw) > MAX_TEXT:
             raise AnswerParseError(f"your answer is {len(raw):,} characters of text; write the array as a "
-                                   "list, like [785, 64]")
+                                   "list")
         match = _FLAT_TEXT.match(raw.strip())
         parts = _SEPARATOR.split(match.group(1)) if match else []
         raw = [p for p in parts if p]
         if not raw:
-            raise AnswerParseError("your answer is not an array: write it like [785, 64]")
+            raise AnswerParseError("your answer is not an array")
     if not isinstance(raw, list):
-        raise AnswerParseError("your answer is not an array: write it like [785, 64] or [[1, 2], [3, 4]]")
+        raise AnswerParseError("your answer is not an array")
     shape: list[int] = []
     entries: list[Fraction] = []
     _walk(raw, 0, shape, entries)
@@ -80,7 +80,7 @@ class NumberArrayQuestion(ComparedQuestion[ArrayValue]):
     kind: Literal["number_array"] = "number_array"
     tolerance: Tolerance = Field(default_factory=Exact)
 
-    answer_hint = "a list of numbers, e.g. [785, 64]"
+    answer_hint = "a list of numbers"
 
     def parse(self, raw: Any) -> ArrayValue:
         return read_array(raw)

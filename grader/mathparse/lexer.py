@@ -132,7 +132,7 @@ def normalise(text: str, limits: Limits) -> str:
             text = text[len(opening) : len(text) - len(closing)].strip()
             break
     if "$" in text:
-        raise AnswerParseError("your answer has a stray $: write one formula, e.g. $4\\sigma(2x)$")
+        raise AnswerParseError("your answer has a stray $: write one formula, with $ only around the whole of it")
     text = _SPACING.sub(" ", text)
     text = _DELIMITED.sub(_delimiter, text)
     text = text.replace("\\\\", " ").replace("~", " ")

@@ -371,7 +371,7 @@ class _Parser:
                 if mark == "'":
                     raise AnswerParseError(
                         "your answer has a prime (') on something that is not a function name; "
-                        "write σ'(2x) or the derivative itself"
+                        "write a function's derivative as σ'(u), or the derivative itself"
                     )
                 self.require_matrix("`.T`")
             node = self.made(Transpose(node))
