@@ -277,5 +277,8 @@ def course_files(rubric: Path) -> list[Path]:
         path = (folder / relative).resolve()
         if folder not in path.parents:
             continue  # outside the course folder: it stays where it is
-        found += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
+            found.append(path)
     return list(dict.fromkeys(found))

@@ -134,7 +134,7 @@ def write_class(root: Path) -> Path:
     answers = {
         "correct": ("q1_dense: 7850\nq2_literal: 0.25\nq3_choice: no\nq4_interval: '(0, 1)'\n"
                     "q5_edges: ['x -> h', 'h -> y']\nq6_expression: x - x^2\nq7_matrix: W2 @ W1\n"
-                    "q8_code: grad.py\n", CORRECT_CODE),
+                    "q8_code: grad.py\nq9_model: model.safetensors\n", CORRECT_CODE),
         "mistaken": ("q1_dense: 7840\nq2_literal: 0.5\nq3_choice: yes\nq4_interval: '[0, 1]'\n"
                      "q5_edges: ['x -> y']\nq6_expression: x\nq7_matrix: W1 @ W2\nq8_code: grad.py\n",
                      LEAKY_CODE),
@@ -149,3 +149,22 @@ def write_class(root: Path) -> Path:
         if code is not None:
             (folder / "grad.py").write_text(code)
     return root
+
+
+def write_model(rubric: Path, folder: Path, question: str = "q9_model") -> None:
+    """A trained softmax layer for the model question, as model.safetensors in `folder`."""
+    import safetensors.torch
+
+    from grader.checkers.model import ModelQuestion
+    from grader.models.build import export_tensors
+    from grader.models.data import load_dataset
+    from grader.rubric import load_rubric
+    from reference.training import BaselineJob, train_network
+
+    q = load_rubric(rubric).rubric.question(question)
+    assert isinstance(q, ModelQuestion)
+    params = q.job_params()
+    params["recipe"] = {**params["recipe"], "seed": 11}
+    net = train_network(BaselineJob.model_validate(params), load_dataset(q.data)).net
+    safetensors.torch.save_file(export_tensors(net, {"l0.weight": "W", "l0.bias": "b"}),
+                                str(folder / "model.safetensors"))
