@@ -30,6 +30,12 @@ _MODULES: dict[str, list[str]] = {
     "reference.symbolic": ["derivative", "output_derivative", "matrix_gradient", "affine_collapse"],
     "reference.training": ["train_classifier"],
     "reference.library.literal": ["literal"],
+    "reference.library.shapes": ["layer_output_shape", "receptive_field", "param_count", "norm_flops"],
+    "reference.library.numeric": ["conv2d_values", "pool2d_values", "softmax_values", "cross_entropy_value",
+                                  "optimizer_step", "lr_at_epoch", "init_scale"],
+    "reference.library.chain": ["chain_rule_gradient", "chain_rule_derivative"],
+    "reference.library.code_ops": ["dense_forward", "dense_backward", "conv2d_forward", "batchnorm_forward",
+                                   "layernorm_forward", "softmax_forward", "attention_forward", "adam_step"],
 }
 
 
