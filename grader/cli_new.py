@@ -38,6 +38,27 @@ questions:
         input: [3, 32, 32]
         layers: [{{type: conv, out_channels: 8, kernel: 3, stride: 2, padding: 1}}]
 
+  # backpropagation by hand: the loss as a sequence of definitions over given numbers
+  - id: q2b_backprop
+    kind: number
+    points: 2
+    text: >-
+      z = w1 x, h = σ(z), ŷ = w2 h, L = (ŷ − y)²; w1 = 0.5, w2 = −1, x = 2, y = 1.
+      ∂L/∂w1, every step rounded to 4 decimals
+    reference:
+      function: chain_rule_gradient
+      params:
+        definitions: {{z: "w1*x", h: "sigmoid(z)", y_hat: "w2*h", L: "(y_hat - y)^2"}}
+        values: {{w1: 0.5, w2: -1, x: 2, y: 1}}
+        wrt: w1
+        round_decimals: 4
+    accepted:
+      - {{name: unrounded, feedback: "your answer is the exact value; fine", params: {{round_decimals: null}}}}
+    known_mistakes:
+      - name: sigma_of_minus_z
+        feedback: "your answer takes σ(−z) for σ(z) at h"
+        params: {{replace: {{h: "sigmoid(-z)"}}}}
+
   # literal answers: nothing to compute from
   - id: q3_learning_rate
     kind: number
@@ -157,6 +178,7 @@ EXAMPLE_ANSWERS = """\
 student_id: example
 q1_dense_params: 7850
 q2_conv_output: [8, 16, 16]
+q2b_backprop: 1.3614
 q3_learning_rate: 0.01
 q4_relu_dead: "no"
 q5_sigmoid_range: "(0, 1)"

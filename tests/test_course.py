@@ -210,3 +210,25 @@ def test_literal_answers_grade(tmp_path: Path, name: str, question: str, student
     (tmp_path / "answers.yaml").write_text(f"q: {student}\n")
     report = grade_path(load_rubric(rubric, compute_references=True), tmp_path / "answers.yaml")
     assert report.questions[0].status == status
+
+
+# --- grader new ---------------------------------------------------------------------------------------
+
+
+def test_grader_new_scaffolds_a_course_that_validates_and_grades_its_example(tmp_path: Path) -> None:
+    made = run_grader("new", str(tmp_path / "course" / "hw1"), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    rubric = tmp_path / "course" / "hw1.yaml"
+    for name in ("references/hw1.py", "solutions/hw1_relu.py", "data/digits.npz", "README.md"):
+        assert (tmp_path / "course" / name).is_file()
+    assert list((tmp_path / "course" / "baselines").glob("*.json"))
+    validate = run_grader("rubric", "validate", str(rubric), cwd=tmp_path)
+    assert validate.returncode == 0, validate.stderr
+    graded = run_grader("grade", str(tmp_path / "course" / "submissions" / "hw1" / "example"), "-a", str(rubric),
+                        cwd=tmp_path)
+    assert graded.returncode == 0, graded.stderr
+    statuses = {q["id"]: q["status"] for q in json.loads(graded.stdout)["questions"]}
+    kinds_left = {"q10_model": "missing", "q11_explain": "manual"}
+    assert statuses == {qid: kinds_left.get(qid, "correct") for qid in statuses}
+    again = run_grader("new", str(tmp_path / "course" / "hw1"), cwd=tmp_path)
+    assert again.returncode == 2 and "exists already" in again.stderr
