@@ -87,12 +87,15 @@ def _import_file(file: Path) -> tuple[ModuleType, dict[str, ReferenceFunction[An
             raise ImportError(f"{file} is not a Python file")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # pydantic resolves the module's annotations through it
+        sys.path.insert(0, str(file.parent))  # the course's own helper modules beside it
         try:
             with collecting() as found:
                 spec.loader.exec_module(module)  # safe: the instructor's own file, trusted like the rubric
         except BaseException:
             del sys.modules[name]
             raise
+        finally:
+            sys.path.remove(str(file.parent))
         _MODULES[digest] = (module, found)
     module, found = _MODULES[digest]
     return module, found, digest
@@ -209,15 +212,21 @@ def _rename(question: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return renamed
 
 
-def _register_baselines(path: Path, questions: list[Any]) -> None:
-    """A course's model questions find (and `grader baseline` writes) records in `baselines/`."""
+def course_baselines(rubric: Path) -> Path | None:
+    """Where a course rubric's baseline records live (None for a built-in rubric)."""
     from grader.builtins import rubrics_dir
 
-    has_models = any(isinstance(q, dict) and q.get("kind") == "model" for q in questions)
-    if has_models and path.resolve().parent != rubrics_dir().resolve():
+    folder = rubric.resolve().parent
+    return None if folder == rubrics_dir().resolve() else folder / "baselines"
+
+
+def _register_baselines(path: Path, questions: list[Any]) -> None:
+    """A course's model questions find (and `grader baseline` writes) records in `baselines/`."""
+    folder = course_baselines(path)
+    if folder is not None and any(isinstance(q, dict) and q.get("kind") == "model" for q in questions):
         from grader.models.baselines import add_course_dir
 
-        add_course_dir(path.resolve().parent / "baselines")
+        add_course_dir(folder)
 
 
 def plain_name(function: str) -> str:

@@ -232,3 +232,26 @@ def test_grader_new_scaffolds_a_course_that_validates_and_grades_its_example(tmp
     assert statuses == {qid: kinds_left.get(qid, "correct") for qid in statuses}
     again = run_grader("new", str(tmp_path / "course" / "hw1"), cwd=tmp_path)
     assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_a_references_file_may_import_its_own_helpers(tmp_path: Path) -> None:
+    (tmp_path / "course_helpers_of_mine.py").write_text("def square(n):\n    return n * n\n")
+    (tmp_path / "refs.py").write_text(REFERENCES.replace(
+        "from reference.registry import reference", "from course_helpers_of_mine import square\n"
+        "from reference.registry import reference").replace("p.inputs * p.outputs", "square(p.inputs)"))
+    rubric = tmp_path / "hw.yaml"
+    rubric.write_text(BASE.format(top="references: [refs.py]\n", question="    reference: {function: dense_params, "
+                                  "params: {inputs: 5, outputs: 1, bias: false}}\n    answer: 25\n"))
+    assert load_rubric(rubric, compute_references=True).rubric.questions[0].answer == 25
+
+
+def test_a_course_rubric_does_not_move_where_built_in_baselines_are_written(
+        graded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.course import course_baselines
+    from grader.models.baselines import SHIPPED_DIR, default_output_dir
+    from grader.rubric import resolve_assignment
+
+    monkeypatch.delenv("GRADER_BASELINE_DIR", raising=False)
+    load_rubric(graded["rubric"])
+    assert default_output_dir(course_baselines(resolve_assignment("apl405-hw2"))) == SHIPPED_DIR
+    assert default_output_dir(course_baselines(graded["rubric"])) == graded["rubric"].parent / "baselines"

@@ -60,8 +60,10 @@ def baseline_dirs() -> list[Path]:
     return ([Path(extra)] if extra else []) + _COURSE_DIRS + [SHIPPED_DIR]
 
 
-def default_output_dir() -> Path:
-    return baseline_dirs()[0]
+def default_output_dir(course: Path | None = None) -> Path:
+    """$GRADER_BASELINE_DIR, else a course rubric's `baselines/` folder, else the shipped records."""
+    extra = os.environ.get("GRADER_BASELINE_DIR")
+    return Path(extra) if extra else course if course is not None else SHIPPED_DIR
 
 
 def record_filename(record: BaselineRecord) -> str:
