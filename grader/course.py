@@ -242,10 +242,12 @@ def literal_answer_problems(question: Any, ctx: Any) -> list[str]:
     from grader.checkers.base import LITERAL
     from grader.parsing.errors import AnswerParseError
 
-    if question.answer is None or question.reference.function == LITERAL:
+    if question.answer is None:
         return []
     if question.randomise is not None:
         return ["a literal answer cannot follow params drawn per student: remove `answer` or `randomise`"]
+    if question.reference.function == LITERAL:
+        return []
     try:
         written = question.parse(question.answer)
     except AnswerParseError as err:

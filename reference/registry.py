@@ -35,7 +35,8 @@ _MODULES: dict[str, list[str]] = {
                                   "optimizer_step", "lr_at_epoch", "init_scale"],
     "reference.library.chain": ["chain_rule_gradient", "chain_rule_derivative"],
     "reference.library.code_ops": ["dense_forward", "dense_backward", "conv2d_forward", "batchnorm_forward",
-                                   "layernorm_forward", "softmax_forward", "attention_forward", "adam_step"],
+                                   "layernorm_forward", "softmax_forward", "attention_forward", "adam_step",
+                                   "sgd_step"],
 }
 
 

@@ -124,6 +124,8 @@ PROBLEMS = [
      "    reference: {function: dense_params, params: {inputs: 3, outputs: 2}}\n    answer: 8\n"
      "    randomise: {params: {inputs: {dist: integers, low: 2, high: 9}}}\n",
      "cannot follow params drawn per student"),
+    ("literal-with-randomise", "", "    answer: 8\n    randomise: {params: {answer: {dist: integers, low: 2, high: 9}}}\n",
+     "cannot follow params drawn per student"),
 ]
 
 CODE_BASE = ("assignment: t\nquestions:\n  - id: c\n    kind: code\n    points: 1\n    function: f\n{extra}"

@@ -438,3 +438,16 @@ def test_conv2d_forward_matches_torch() -> None:
     x, w, b = RNG.normal(size=(2, 3, 6, 6)), RNG.normal(size=(4, 3, 3, 3)), RNG.normal(size=4)
     expected = F.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), stride=2, padding=1)
     assert np.allclose(compute("conv2d_forward", x=x, w=w, b=b, stride=2, padding=1), expected.numpy())
+
+
+@pytest.mark.parametrize("nesterov", [False, True], ids=["momentum", "nesterov"])
+def test_sgd_step_matches_torch_from_a_given_buffer(nesterov: bool) -> None:
+    theta = torch.tensor(THETA, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([theta], lr=0.1, momentum=0.9, nesterov=nesterov)
+    velocity = np.zeros(3)  # PyTorch's buffer starts at the first gradient: 0.9·0 + g
+    mine = np.asarray(THETA)
+    for g in GRADS:
+        theta.grad = torch.tensor(g, dtype=torch.float64)
+        optimizer.step()
+        mine, velocity = compute("sgd_step", theta=mine, grad=np.asarray(g), velocity=velocity, nesterov=nesterov)
+    assert np.allclose(mine, theta.detach().numpy())

@@ -158,3 +158,27 @@ def adam_step(args: AdamArgs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if args.bias_correction:
         m_hat, v_hat = m / (1 - args.beta1**args.step), v / (1 - args.beta2**args.step)
     return args.theta - args.lr * m_hat / (np.sqrt(v_hat) + args.eps), m, v
+
+
+class SgdArgs(_Args):
+    theta: Array
+    grad: Array
+    velocity: Array = Field(description="the momentum buffer before the step")
+    lr: float = Field(0.1, gt=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    nesterov: bool = False
+    weight_decay: float = Field(0.0, ge=0)
+    classic: bool = Field(False, description="v ← μv − ηg, θ ← θ + v (PyTorch: v ← μv + g, θ ← θ − ηv); "
+                                             "a convention, or a mistake when the sheet fixes the other")
+
+
+@reference("sgd_step", SgdArgs)
+def sgd_step(args: SgdArgs) -> tuple[np.ndarray, np.ndarray]:
+    """(θ, v) after one SGD step with (Nesterov) momentum, from a given momentum buffer."""
+    g = args.grad + args.weight_decay * args.theta
+    if args.classic:
+        v = args.momentum * args.velocity - args.lr * g
+        step = args.momentum * v - args.lr * g if args.nesterov else v
+        return args.theta + step, v
+    v = args.momentum * args.velocity + g
+    return args.theta - args.lr * (g + args.momentum * v if args.nesterov else v), v
