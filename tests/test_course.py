@@ -124,7 +124,8 @@ PROBLEMS = [
      "    reference: {function: dense_params, params: {inputs: 3, outputs: 2}}\n    answer: 8\n"
      "    randomise: {params: {inputs: {dist: integers, low: 2, high: 9}}}\n",
      "cannot follow params drawn per student"),
-    ("literal-with-randomise", "", "    answer: 8\n    randomise: {params: {answer: {dist: integers, low: 2, high: 9}}}\n",
+    ("literal-with-randomise", "",
+     "    answer: 8\n    randomise: {params: {answer: {dist: integers, low: 2, high: 9}}}\n",
      "cannot follow params drawn per student"),
 ]
 
