@@ -133,7 +133,23 @@ questions:
       function: train_classifier
       params: {{optimizer: sgd, lr: 0.5, batch_size: 50, iterations: 200, seed: 1}}
 
-  - id: q11_explain
+  # a hand-designed hard-threshold network, decided exactly over all real inputs
+  - id: q11_threshold_net
+    kind: threshold_network
+    points: 2
+    text: >-
+      A 3-2-1 network with σ(z) = 1 if z ≥ 0 else 0 in both layers outputs 1 exactly when
+      x1 > x2 > x3 (ties give 0). Give W1 (2×3), b1 (2), w2 (2) and b2.
+    reference:
+      function: threshold_network_design
+      params:
+        inputs: 3
+        hidden_units: 2
+        threshold: ge
+        target: {{all_of: ["x1 > x2", "x2 > x3"]}}
+    arrays: {{hidden_weights: W1, hidden_bias: b1, output_weights: w2, output_bias: b2}}
+
+  - id: q12_explain
     kind: manual
     points: 2
     text: "Explain why the ReLU's gradient is zero for negative inputs"
@@ -187,7 +203,8 @@ q7_sigmoid_grad: "y - y^2"
 q8_collapsed_weight: "W2 @ W1"
 q9_relu_backward: relu.py
 # q10_model: model.safetensors   (train one and save it here)
-q11_explain: "Its derivative is 0 where the input is negative, so no gradient flows back."
+q11_threshold_net: {W1: [[-1, 1, 0], [0, -1, 1]], b1: [0, 0], w2: [-1, -1], b2: 0.5}
+q12_explain: "Its derivative is 0 where the input is negative, so no gradient flows back."
 """
 
 EXAMPLE_CODE = """\

@@ -231,7 +231,8 @@ def test_grader_new_scaffolds_a_course_that_validates_and_grades_its_example(tmp
                         cwd=tmp_path)
     assert graded.returncode == 0, graded.stderr
     statuses = {q["id"]: q["status"] for q in json.loads(graded.stdout)["questions"]}
-    kinds_left = {"q10_model": "missing", "q11_explain": "manual"}
+    kinds_left = {"q10_model": "missing", "q12_explain": "manual"}
+    assert len(statuses) == 13  # one question or more of each kind
     assert statuses == {qid: kinds_left.get(qid, "correct") for qid in statuses}
     again = run_grader("new", str(tmp_path / "course" / "hw1"), cwd=tmp_path)
     assert again.returncode == 2 and "exists already" in again.stderr
