@@ -35,7 +35,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert baseline.returncode == 0, baseline.stderr
     write_model(rubric, klass / "correct")
     validate = run_grader("rubric", "validate", str(rubric), cwd=root)
-    batch = run_grader("batch", str(klass), "-a", str(rubric), "-o", str(root / "out"), "-j", "1", cwd=root)
+    # two workers: each process loads the course's own references and solution itself
+    batch = run_grader("batch", str(klass), "-a", str(rubric), "-o", str(root / "out"), "-j", "2", cwd=root)
     assert batch.returncode == 0, batch.stderr
     reports = {p.stem: json.loads(p.read_text()) for p in (root / "out" / "reports").glob("*.json")}
     return {"root": root, "rubric": rubric, "validate": validate, "reports": reports}
