@@ -36,7 +36,7 @@ _MODULES: dict[str, list[str]] = {
     "reference.library.chain": ["chain_rule_gradient", "chain_rule_derivative"],
     "reference.library.code_ops": ["dense_forward", "dense_backward", "conv2d_forward", "batchnorm_forward",
                                    "layernorm_forward", "softmax_forward", "attention_forward", "adam_step",
-                                   "sgd_step"],
+                                   "sgd_step", "conv2d_backward", "batchnorm_backward"],
 }
 
 

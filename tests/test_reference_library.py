@@ -451,3 +451,34 @@ def test_sgd_step_matches_torch_from_a_given_buffer(nesterov: bool) -> None:
         optimizer.step()
         mine, velocity = compute("sgd_step", theta=mine, grad=np.asarray(g), velocity=velocity, nesterov=nesterov)
     assert np.allclose(mine, theta.detach().numpy())
+
+
+def test_batchnorm_backward_matches_the_formula() -> None:
+    x, gamma, beta, up = RNG.normal(size=(6, 3)), RNG.normal(size=3), RNG.normal(size=3), RNG.normal(size=(6, 3))
+    eps = 1e-5
+    sigma = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / sigma
+    m = len(x)
+    dx = gamma / (m * sigma) * (m * up - up.sum(axis=0) - x_hat * (up * x_hat).sum(axis=0))
+    got_dx, dgamma, dbeta = compute("batchnorm_backward", x=x, gamma=gamma, beta=beta, upstream=up)
+    assert np.allclose(got_dx, dx) and np.allclose(dgamma, (up * x_hat).sum(axis=0)) and np.allclose(dbeta, up.sum(0))
+    constant_stats, _, _ = compute("batchnorm_backward", x=x, gamma=gamma, beta=beta, upstream=up,
+                                   through_statistics=False)
+    assert np.allclose(constant_stats, up * gamma / sigma) and not np.allclose(constant_stats, dx)
+
+
+def test_conv2d_backward_matches_finite_differences() -> None:
+    x, w, b = RNG.normal(size=(1, 2, 5, 5)), RNG.normal(size=(3, 2, 3, 3)), RNG.normal(size=3)
+    up = RNG.normal(size=(1, 3, 3, 3))
+    dx, dw, db = compute("conv2d_backward", x=x, w=w, b=b, upstream=up, stride=2, padding=1)
+
+    def loss(x_: np.ndarray, w_: np.ndarray, b_: np.ndarray) -> float:
+        return float((compute("conv2d_forward", x=x_, w=w_, b=b_, stride=2, padding=1) * up).sum())
+
+    direction = RNG.normal(size=w.shape)
+    numeric = (loss(x, w + 1e-6 * direction, b) - loss(x, w - 1e-6 * direction, b)) / 2e-6
+    assert float((dw * direction).sum()) == pytest.approx(numeric, rel=1e-6)
+    direction = RNG.normal(size=x.shape)
+    numeric = (loss(x + 1e-6 * direction, w, b) - loss(x - 1e-6 * direction, w, b)) / 2e-6
+    assert float((dx * direction).sum()) == pytest.approx(numeric, rel=1e-6)
+    assert np.allclose(db, up.sum(axis=(0, 2, 3)))

@@ -79,6 +79,23 @@ def conv2d_forward(args: Conv2dArgs) -> np.ndarray:
     return np.asarray(out.numpy())
 
 
+class Conv2dBackwardArgs(Conv2dArgs):
+    upstream: Array = Field(description="∂L/∂output, N×F×H'×W'")
+
+
+@reference("conv2d_backward", Conv2dBackwardArgs)
+def conv2d_backward(args: Conv2dBackwardArgs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(∂L/∂x, ∂L/∂w, ∂L/∂b) of a convolution layer given ∂L/∂output, by autograd."""
+    import torch
+    import torch.nn.functional as F
+
+    x, w, b = _torch(args.x, True), _torch(args.w, True), _torch(args.b, True)
+    kernel = torch.flip(w, dims=(2, 3)) if args.flip_kernel else w
+    out = F.conv2d(x, kernel, b, stride=args.stride, padding=args.padding)
+    dx, dw, db = torch.autograd.grad(out, (x, w, b), grad_outputs=_torch(args.upstream))
+    return dx.numpy(), dw.numpy(), db.numpy()
+
+
 class NormArgs(_Args):
     x: Array = Field(description="inputs, m×d")
     gamma: Array = Field(description="scale, d")
@@ -103,6 +120,27 @@ def batchnorm_forward(args: NormArgs) -> np.ndarray:
 def layernorm_forward(args: NormArgs) -> np.ndarray:
     """Layer norm: each example normalised over its features, scaled and shifted."""
     return _normalise(args, axis=1)
+
+
+class NormBackwardArgs(NormArgs):
+    upstream: Array = Field(description="∂L/∂output, m×d")
+    through_statistics: bool = Field(True, description="False models the mistake of treating the batch "
+                                                       "mean and variance as constants")
+
+
+@reference("batchnorm_backward", NormBackwardArgs)
+def batchnorm_backward(args: NormBackwardArgs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(∂L/∂x, ∂L/∂γ, ∂L/∂β) of batch norm in training mode given ∂L/∂output, by autograd."""
+    import torch
+
+    x, gamma, beta = _torch(args.x, True), _torch(args.gamma, True), _torch(args.beta, True)
+    mean = x.mean(dim=0, keepdim=True)
+    var = x.var(dim=0, keepdim=True, unbiased=args.unbiased_variance)
+    if not args.through_statistics:
+        mean, var = mean.detach(), var.detach()
+    out = (x - mean) / torch.sqrt(var + args.eps) * gamma + beta
+    dx, dgamma, dbeta = torch.autograd.grad(out, (x, gamma, beta), grad_outputs=_torch(args.upstream))
+    return dx.numpy(), dgamma.numpy(), dbeta.numpy()
 
 
 class SoftmaxArgs(_Args):
