@@ -175,7 +175,9 @@ def main() -> None:
 from grader.cli_batch import register as _register_batch_commands  # noqa: E402
 from grader.cli_doctor import doctor  # noqa: E402
 from grader.cli_models import baseline  # noqa: E402
+from grader.cli_new import new  # noqa: E402
 
 _register_batch_commands(cli)
 cli.add_command(doctor)
 cli.add_command(baseline)
+cli.add_command(new)

@@ -26,10 +26,12 @@ def baseline(assignment: str, question: str | None, data_path: Path | None,
     baseline record: held-out accuracy, seed, data fingerprint, training time, versions."""
     from grader.checkers.model import ModelQuestion
     from grader.cli_common import load_assignment
+    from grader.course import course_baselines
     from grader.models.baselines import default_output_dir, save_record
     from grader.models.data import DataError
 
-    rubric = load_assignment(assignment).rubric
+    loaded = load_assignment(assignment)
+    rubric = loaded.rubric
     models = [q for q in rubric.questions if isinstance(q, ModelQuestion)]
     if question is not None:
         models = [q for q in models if q.id == question]
@@ -42,7 +44,7 @@ def baseline(assignment: str, question: str | None, data_path: Path | None,
             record = train_record(rubric.assignment, q, data_path)
         except DataError as err:
             raise click.UsageError(str(err)) from None
-        path = save_record(record, output_dir or default_output_dir())
+        path = save_record(record, output_dir or default_output_dir(course_baselines(loaded.path)))
         click.echo(f"{q.id}: held-out accuracy {record.heldout_accuracy:.2%} "
                    f"({record.heldout_correct}/{record.heldout_size}), trained in "
                    f"{record.train_seconds:.1f} s, seed {record.seed} -> {path}")

@@ -155,8 +155,11 @@ def _source_files() -> list[tuple[str, Path]]:
 
 
 def rubric_files(path: Path, depth: int = 0) -> list[Path]:
-    """The rubric and the files it `extends` that sit in its folder (built-ins travel anyway)."""
-    found = [path]
+    """The rubric, the course files beside it (grader.course) and the files it `extends` that sit
+    in its folder (built-ins travel anyway)."""
+    from grader.course import course_files
+
+    found = [path, *course_files(path)]
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, OSError, UnicodeDecodeError):

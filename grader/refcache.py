@@ -35,8 +35,9 @@ def code_digest() -> str:
     import reference
 
     digest = hashlib.sha256()
-    for path in sorted(Path(reference.__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    root = Path(reference.__file__).parent
+    for path in sorted(root.rglob("*.py")):  # the library's subpackages too
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -38,6 +38,8 @@ class Rubric(RubricModel):
     salt: str | None = Field(None, description="seed of per-student variants (default: the assignment name)")
     student_bundle: bool = Field(
         False, description="written by `grader student-bundle`: a reduced rubric for self-checks only")
+    references: list[str] = Field(default_factory=list, description="the course's own Python files of "
+                                  "@reference functions, relative to the rubric (trusted like the rubric)")
     questions: list[Question] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -96,7 +98,7 @@ def load_rubric(path: Path, *, compute_references: bool = False) -> LoadedRubric
 @lru_cache(maxsize=32)
 def _load_cached(path: Path, _mtime: int, _size: int, compute_references: bool) -> LoadedRubric:
     text = path.read_text(encoding="utf-8")
-    data = _parse_text(path, text)
+    data, course_digests = _prepare_course(path, _parse_text(path, text))
     data, text = _resolve_extends(path, data, text)
     try:
         rubric = Rubric.model_validate(data)
@@ -105,7 +107,7 @@ def _load_cached(path: Path, _mtime: int, _size: int, compute_references: bool) 
     problems = check_references(rubric, compute=compute_references)
     if problems:
         raise RubricError(path, [f"{path}: {p}" for p in problems])
-    return LoadedRubric(rubric, path, hashlib.sha256(text.encode()).hexdigest())
+    return LoadedRubric(rubric, path, hashlib.sha256((text + course_digests).encode()).hexdigest())
 
 
 MAX_EXTENDS_DEPTH = 4
@@ -125,7 +127,8 @@ def _resolve_extends(path: Path, data: Any, text: str, depth: int = 0) -> tuple[
     except FileNotFoundError as err:
         raise RubricError(path, [f"{path}: field extends: {err}"]) from None
     base_text = base_path.read_text(encoding="utf-8")
-    base, base_text = _resolve_extends(base_path, _parse_text(base_path, base_text), base_text, depth + 1)
+    base_data, base_digests = _prepare_course(base_path, _parse_text(base_path, base_text))
+    base, base_text = _resolve_extends(base_path, base_data, base_text + base_digests, depth + 1)
     overrides = data.get("overrides") or {}
     questions = base.get("questions", []) if isinstance(base, dict) else []
     unknown = sorted(set(overrides) - {q.get("id") for q in questions if isinstance(q, dict)})
@@ -135,6 +138,17 @@ def _resolve_extends(path: Path, data: Any, text: str, depth: int = 0) -> tuple[
     merged = {**base, **{k: v for k, v in data.items() if k not in ("extends", "overrides")}}
     merged["questions"] = [_deep_merge(q, overrides.get(q.get("id"), {})) for q in questions]
     return merged, base_text + "\n---\n" + text
+
+
+def _prepare_course(path: Path, data: Any) -> tuple[Any, str]:
+    """The rubric's own files (references, solutions, data) loaded and resolved (grader.course),
+    and their digests for the rubric's hash."""
+    from grader.course import CourseError, prepare
+
+    try:
+        return prepare(path, data)
+    except CourseError as err:
+        raise RubricError(path, err.problems) from None
 
 
 def _deep_merge(base: Any, override: Any) -> Any:
@@ -237,8 +251,13 @@ def check_references(rubric: Rubric, *, compute: bool) -> list[str]:
         variants: list[tuple[str, Alternative | None]] = [("params", None)]
         variants += [(f"accepted.{a.name}", a) for a in q.accepted]
         variants += [(f"known_mistakes.{a.name}", a) for a in q.known_mistakes]
-        for label, alt in variants:
-            problems += _check_variant(q, ref, label, alt, ctx, where, compute)
+        found = [p for label, alt in variants for p in _check_variant(q, ref, label, alt, ctx, where, compute)]
+        problems += found
+        if compute and not found:
+            from grader.course import literal_answer_problems
+
+            problems += [f"question {q.id!r} (questions[{index}]), field answer: {p}"
+                         for p in literal_answer_problems(q, ctx)]
     return problems
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +29,14 @@ _MODULES: dict[str, list[str]] = {
     "reference.code_refs": ["softmax_xent_loss", "softmax_xent_gradient", "momentum_step"],
     "reference.symbolic": ["derivative", "output_derivative", "matrix_gradient", "affine_collapse"],
     "reference.training": ["train_classifier"],
+    "reference.library.literal": ["literal"],
+    "reference.library.shapes": ["layer_output_shape", "receptive_field", "param_count", "norm_flops"],
+    "reference.library.numeric": ["conv2d_values", "pool2d_values", "softmax_values", "cross_entropy_value",
+                                  "optimizer_step", "lr_at_epoch", "init_scale"],
+    "reference.library.chain": ["chain_rule_gradient", "chain_rule_derivative"],
+    "reference.library.code_ops": ["dense_forward", "dense_backward", "conv2d_forward", "batchnorm_forward",
+                                   "layernorm_forward", "softmax_forward", "attention_forward", "adam_step",
+                                   "sgd_step", "conv2d_backward", "batchnorm_backward"],
 }
 
 
@@ -49,6 +58,9 @@ class ReferenceFunction(Generic[P]):
 
 
 _LOADED: dict[str, ReferenceFunction[Any]] = {}
+# While an instructor's file is imported (grader.course), its functions are collected here instead
+# of joining the built-in catalogue: they are registered under names qualified by the file.
+_COLLECTING: list[dict[str, ReferenceFunction[Any]]] = []
 
 
 def reference(name: str, params: type[P]) -> Callable[[Callable[[P], Any]], ReferenceFunction[P]]:
@@ -56,7 +68,7 @@ def reference(name: str, params: type[P]) -> Callable[[Callable[[P], Any]], Refe
 
     def wrap(fn: Callable[[P], Any]) -> ReferenceFunction[P]:
         ref = ReferenceFunction(name, params, fn, (fn.__doc__ or "").strip())
-        _LOADED[name] = ref
+        (_COLLECTING[-1] if _COLLECTING else _LOADED)[name] = ref
         return ref
 
     return wrap
@@ -65,6 +77,22 @@ def reference(name: str, params: type[P]) -> Callable[[Callable[[P], Any]], Refe
 def register_module(module: str, names: list[str]) -> None:
     """Extension point: make a module's reference functions known by name."""
     _MODULES.setdefault(module, []).extend(n for n in names if n not in _MODULES.get(module, []))
+
+
+@contextmanager
+def collecting() -> Iterator[dict[str, ReferenceFunction[Any]]]:
+    """The reference functions a module declares while it is imported inside this block."""
+    found: dict[str, ReferenceFunction[Any]] = {}
+    _COLLECTING.append(found)
+    try:
+        yield found
+    finally:
+        _COLLECTING.pop()
+
+
+def register_loaded(ref: ReferenceFunction[Any]) -> None:
+    """Make an already built reference function known under its name (a course's own)."""
+    _LOADED[ref.name] = ref
 
 
 def reference_names() -> list[str]:
@@ -78,6 +106,8 @@ def module_of(name: str) -> str | None:
 
 def get_reference(name: str) -> ReferenceFunction[Any]:
     if name not in _LOADED:
+        if "@" in name:
+            raise KeyError(f"reference function {name!r} belongs to a course rubric that is not loaded")
         module = module_of(name)
         if module is None:
             raise KeyError(f"unknown reference function {name!r}; known: {', '.join(reference_names())}")

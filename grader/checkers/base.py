@@ -21,6 +21,7 @@ from grader.variants import Randomisation, draw
 
 T = TypeVar("T")
 SelfCheck = Literal["verdict", "format", "none"]
+LITERAL = "literal"  # the reference function of a literal `answer:` (reference/library/literal.py)
 
 
 class Missing:
@@ -217,9 +218,26 @@ class ComparedQuestion(QuestionBase, Generic[T]):
     memoisable: ClassVar[bool] = True
 
     reference: ReferenceSpec
+    answer: Any = Field(None, description="a literal answer, written as a student would write it: "
+                        "without `reference` it is the answer; with one, `rubric validate` checks "
+                        "that both agree")
     accepted: list[Alternative] = Field(
         default_factory=list, description="other conventions that earn credit (default full)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _literal_answer(cls, data: Any) -> Any:
+        """`answer:` without a reference function: the `literal` reference returns it."""
+        if not isinstance(data, dict) or data.get("answer") is None:
+            return data
+        spec = data.get("reference")
+        if spec is None:
+            return {**data, "reference": {"function": LITERAL, "params": {"answer": data["answer"]}}}
+        if isinstance(spec, dict) and "function" not in spec:  # declarations (symbols) only
+            params = {**(spec.get("params") or {}), "answer": data["answer"]}
+            return {**data, "reference": {**spec, "function": LITERAL, "params": params}}
+        return data
     known_mistakes: list[Alternative] = Field(
         default_factory=list, description="wrong answers students really give (default no credit)"
     )
@@ -256,6 +274,8 @@ class ComparedQuestion(QuestionBase, Generic[T]):
         params = self.reference_params_for(ctx)
         if overrides:
             params = apply_overrides(params, overrides)
+        if self.reference.function == LITERAL:  # written as a student would write it
+            return self.parse(params.get("answer"))
         return self.to_value(ctx.compute(self.reference.function, params))
 
     def reference_answer(self, ctx: GradingContext) -> Any:

@@ -110,6 +110,8 @@ class CodeQuestion(QuestionBase):
     kind: Literal["code"] = "code"
     function: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="the function to call")
     reference: ReferenceSpec
+    solution: str | None = Field(None, description="instead of `reference`: the course's own solution, "
+                                 "file.py:function relative to the rubric, called with the inputs by name")
     inputs: list[InputSpec] = Field(min_length=1)
     outputs: list[OutputSpec] = Field(min_length=1)
     dims: dict[str, Dim] = Field(default_factory=dict, description="sizes: a number or [low, high]")

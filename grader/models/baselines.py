@@ -47,13 +47,23 @@ def spec_sha256(function: str, job: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+_COURSE_DIRS: list[Path] = []  # `baselines/` beside each loaded course rubric (grader.course)
+
+
+def add_course_dir(folder: Path) -> None:
+    if folder not in _COURSE_DIRS:
+        _COURSE_DIRS.append(folder)
+
+
 def baseline_dirs() -> list[Path]:
     extra = os.environ.get("GRADER_BASELINE_DIR")
-    return ([Path(extra)] if extra else []) + [SHIPPED_DIR]
+    return ([Path(extra)] if extra else []) + _COURSE_DIRS + [SHIPPED_DIR]
 
 
-def default_output_dir() -> Path:
-    return baseline_dirs()[0]
+def default_output_dir(course: Path | None = None) -> Path:
+    """$GRADER_BASELINE_DIR, else a course rubric's `baselines/` folder, else the shipped records."""
+    extra = os.environ.get("GRADER_BASELINE_DIR")
+    return Path(extra) if extra else course if course is not None else SHIPPED_DIR
 
 
 def record_filename(record: BaselineRecord) -> str:
