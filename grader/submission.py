@@ -224,6 +224,16 @@ def open_submission(path: Path) -> Iterator[Submission]:
             shutil.rmtree(temp, ignore_errors=True)
 
 
+def open_notebook(path: Path) -> Submission:
+    """One notebook as the student works on it: files it names are found next to it."""
+    sub = Submission(id=submission_id(path), source=path, root=path.parent)
+    try:
+        _set_answers(sub, _with_notebooks(sub, {}, None, [path]))
+    except (SubmissionError, OSError) as err:
+        sub.error = str(err)
+    return sub
+
+
 def _from_answers_file(path: Path) -> Submission:
     sub = Submission(id=submission_id(path), source=path, root=None)
     try:
