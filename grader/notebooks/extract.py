@@ -210,7 +210,8 @@ def staged_code(program: NotebookProgram, function: str, root: Path | None) -> I
 
     definitions = program.definitions(function)
     if not definitions:
-        yield Verdict(*_no_definition(program, function))
+        status, feedback = _no_definition(program, function)
+        yield Verdict(status, feedback=feedback)
         return
     last = definitions[-1]
     if is_stub(last.node):

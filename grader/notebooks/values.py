@@ -46,8 +46,7 @@ def question_answer(q: QuestionBase, sub: Submission) -> tuple[Any, Verdict | No
     raw = sub.answers.get(q.id, MISSING)
     function = getattr(q, "function", None)
     if raw is MISSING and sub.program is not None and isinstance(function, str):
-        if sub.program.defines(function):  # no marked cell, but the notebook defines the function
-            raw = NotebookCode(sub.program, None)
+        raw = NotebookCode(sub.program, None)  # no marked cell: the function may be anywhere
     if isinstance(raw, CellVerdict):
         return raw, Verdict(raw.status, feedback=raw.feedback, answer=raw.answer,
                             details={"notebook_cell": raw.cell})
