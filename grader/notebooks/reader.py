@@ -78,7 +78,7 @@ def _parse(text: str, name: str) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbformat warns about missing cell ids
             # no validation: it costs seconds on large outputs, and every cell is checked below
-            return nbformat.convert(nbformat.reader.reads(text), 4)
+            return nbformat.convert(nbformat.reader.reads(text), 4)  # type: ignore[no-untyped-call]
     except RecursionError:
         raise NotebookError(f"your notebook {name} is nested too deeply to read") from None
     except Exception as err:  # nbformat raises many kinds for hostile JSON; all mean unreadable

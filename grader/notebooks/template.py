@@ -10,6 +10,7 @@ from typing import Any
 from grader.checkers.base import GradingContext, QuestionBase
 from grader.notebooks.reader import PLACEHOLDER
 from grader.rubric import Rubric
+
 # kinds whose answers read naturally as text: a Markdown cell; the rest get a code cell
 MARKDOWN_KINDS = frozenset({"manual", "expression", "matrix_expression", "interval", "choice"})
 
@@ -32,7 +33,7 @@ def render_notebook(rubric: Rubric, student: str | None, assignment: str) -> str
     import nbformat
 
     ctx = rubric.context(student)
-    nb = nbformat.v4.new_notebook()
+    nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["grader"] = {"assignment": rubric.assignment, "student": student}
     nb.cells = [*_preamble(rubric, student, assignment)]
@@ -43,7 +44,7 @@ def render_notebook(rubric: Rubric, student: str | None, assignment: str) -> str
                   "saved file, which is what you hand in. Hidden questions are counted, not shown."),
         _code("check-all", "check.all()"),
     ]
-    return str(nbformat.writes(nb))
+    return str(nbformat.writes(nb))  # type: ignore[no-untyped-call]
 
 
 def _preamble(rubric: Rubric, student: str | None, assignment: str) -> list[Any]:
@@ -94,7 +95,7 @@ def _stub(q: QuestionBase) -> str:
 def _markdown(cell_id: str, source: str) -> Any:
     import nbformat
 
-    cell = nbformat.v4.new_markdown_cell(source)
+    cell = nbformat.v4.new_markdown_cell(source)  # type: ignore[no-untyped-call]
     cell.id = _cell_id(cell_id)
     if (marker := _answer_of(source)) is not None:
         cell.metadata["tags"] = [f"answer:{marker}"]
@@ -104,7 +105,7 @@ def _markdown(cell_id: str, source: str) -> Any:
 def _code(cell_id: str, source: str) -> Any:
     import nbformat
 
-    cell = nbformat.v4.new_code_cell(source)
+    cell = nbformat.v4.new_code_cell(source)  # type: ignore[no-untyped-call]
     cell.id = _cell_id(cell_id)
     if (marker := _answer_of(source)) is not None:
         cell.metadata["tags"] = [f"answer:{marker}"]
