@@ -1,6 +1,7 @@
 """Every built-in assignment's template notebook: filled with the right answers it grades full marks
 on its auto-graded questions through `grader check` and `grader batch`; filled with each example
-submission's answers it grades exactly like the answers file.
+submission's answers it grades exactly like the answers file; and the notebook examples in
+`submissions_example/` grade as their README says.
 
 Right answers come from `grader reference --json`, run here; code and model questions, whose
 reference is a function or a training recipe, take the example class's correct files (alice's)."""
@@ -85,6 +86,8 @@ def _examples() -> list[Any]:
     cases = []
     for assignment in BUILTINS:
         for path in sorted((EXAMPLES / assignment).iterdir()):
+            if path.is_dir() and not any(path.glob("answers.*")):
+                continue  # a notebook example already (erin-notebook)
             marks = [pytest.mark.slow] if _has_models(assignment) else []
             cases.append(pytest.param(assignment, path, marks=marks, id=f"{assignment}/{path.name}"))
     return cases
@@ -120,3 +123,19 @@ def test_example_answers_grade_alike_in_a_notebook(tmp_path: Path, assignment: s
     from_notebook = grade_path(loaded, notebook.parent if example.is_dir() else notebook)
     assert [(q.id, q.status, q.score) for q in from_notebook.questions] == \
         [(q.id, q.status, q.score) for q in from_file.questions]
+
+
+NOTEBOOK_EXAMPLES = [
+    pytest.param("csc420-a2", "erin-notebook",
+                 {"q3_flops_no_bias": "incorrect", "q4_lenet_params": "correct", "q6b_tanh_grad": "correct",
+                  "q6c_when_to_use": "missing", "p2_mlp_model": "incorrect"}, marks=pytest.mark.slow, id="erin"),
+    pytest.param("csc411-a1", "frank-notebook",
+                 {"p3a_softmax_grad": "correct", "p3b_gradient_code": "correct", "p4_momentum_code": "partial"},
+                 id="frank"),
+]
+
+
+@pytest.mark.parametrize(("assignment", "name", "expected"), NOTEBOOK_EXAMPLES)
+def test_notebook_examples(assignment: str, name: str, expected: dict[str, str]) -> None:
+    report = grade_path(load_rubric(resolve_assignment(assignment)), EXAMPLES / assignment / name)
+    assert {q.id: q.status.value for q in report.questions if q.id in expected} == expected
