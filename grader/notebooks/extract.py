@@ -226,7 +226,8 @@ def staged_code(program: NotebookProgram, function: str, root: Path | None) -> I
     folder = Path(tempfile.mkdtemp(prefix="grader-notebook-"))
     try:
         file = _write_module(folder, source, root)
-        yield StagedCode(folder, file, f"{program.notebook} (the code of {function} from {last.where})", note)
+        cell, notebook = last.where.split(" of ", 1)
+        yield StagedCode(folder, file, f"{notebook}, {cell}", note)  # "your file a1.ipynb, cell 8 ..."
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
