@@ -26,7 +26,7 @@ def grade_submission(
     if sub.error is None:
         _prepare_kinds(rubric.questions, sub.answers, ctx)
     results = [_grade_question(q, sub, ctx) for q in rubric.questions]
-    warnings = [] if sub.error is None else [sub.error]
+    warnings = [*sub.warnings, *([] if sub.error is None else [sub.error])]
     known = {q.id for q in rubric.questions}
     unknown = sorted(set(sub.answers) - known)
     if unknown:

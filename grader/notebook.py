@@ -115,14 +115,15 @@ class Checker:
 
 def find_notebook(cwd: Path | None = None) -> Path:
     """The notebook this kernel runs, as far as Jupyter tells, else the only one in the folder."""
-    named = os.environ.get("JPY_SESSION_NAME", "")
-    if named.endswith(".ipynb") and Path(named).is_file():
-        return Path(named)
+    folder = cwd or Path.cwd()
+    named = os.environ.get("JPY_SESSION_NAME", "")  # may be relative to the server's root folder
+    for candidate in (Path(named), folder / Path(named).name) if named.endswith(".ipynb") else ():
+        if candidate.is_file():
+            return candidate
     main = sys.modules.get("__main__")
     vscode = getattr(main, "__vsc_ipynb_file__", None)
     if isinstance(vscode, str) and Path(vscode).is_file():
         return Path(vscode)
-    folder = cwd or Path.cwd()
     found = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if len(found) == 1:
         return found[0]

@@ -57,6 +57,7 @@ class Submission:
     program: NotebookProgram | None = None  # a notebook's code, for code questions
     answer_cells: dict[str, str] = field(default_factory=dict)  # question -> "cell 7 of a2.ipynb"
     notes: dict[str, str] = field(default_factory=dict)  # question -> which of two answers was used
+    warnings: list[str] = field(default_factory=list)  # e.g. a notebook ignored beside an answers file
 
     @property
     def student(self) -> str:
@@ -293,7 +294,10 @@ def _with_notebooks(sub: Submission, answers: dict[str, Any], answers_file: Path
     try:
         found = read_notebooks(notebooks)
     except NotebookError as err:
-        raise SubmissionError(str(err)) from None
+        if answers_file is None:
+            raise SubmissionError(str(err)) from None
+        sub.warnings.append(f"{err}; the answers in {answers_file.name} were graded")
+        return answers
     sub.program, sub.answer_cells, sub.notes = found.program, found.cells, found.notes
     merged = dict(found.answers)
     for question, value in answers.items():

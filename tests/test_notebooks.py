@@ -133,6 +133,14 @@ def test_the_answers_file_wins_over_the_notebook_and_says_so(tmp_path: Path) -> 
     assert got["q3_flops_no_bias"].status == "correct"
 
 
+def test_a_broken_notebook_beside_an_answers_file_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "answers.yaml").write_text("q4_lenet_params: 61706\n")
+    (tmp_path / "scratch.ipynb").write_text("{not json")
+    report = grade_path(load_rubric(resolve_assignment("csc420-a2")), tmp_path)
+    assert next(q for q in report.questions if q.id == "q4_lenet_params").status == "correct"
+    assert any("scratch.ipynb cannot be read" in w and "answers.yaml were graded" in w for w in report.warnings)
+
+
 def test_student_id_cell_picks_the_variant(tmp_path: Path) -> None:
     from grader.references import reference_answers
 
@@ -366,3 +374,5 @@ def test_find_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         find_notebook(tmp_path)
     monkeypatch.setenv("JPY_SESSION_NAME", str(two))
     assert find_notebook(tmp_path) == two
+    monkeypatch.setenv("JPY_SESSION_NAME", "course/week3/a.ipynb")  # relative to the server's root
+    assert find_notebook(tmp_path) == tmp_path / "a.ipynb"
