@@ -34,6 +34,7 @@ VALUES = [
     ("string", "'1,153,840 FLOPs'", "1,153,840 FLOPs"),
     ("list", "[785, 64]", [785, 64]),
     ("tuple becomes a list", "(785, 64)", [785, 64]),
+    ("thousands separators stay text", "1,153,840", "1,153,840"),
     ("mapping with bare keys", "{W1: [[1, -1]], b2: 0.5}", {"W1": [[1, -1]], "b2": Decimal("0.5")}),
     ("numpy array", "np.array([[1, 2], [3, 4]], dtype=float)", [[1, 2], [3, 4]]),
     ("assignment to a name", "q3 = 1153840", 1153840),

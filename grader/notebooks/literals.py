@@ -53,7 +53,15 @@ def cell_value(source: str) -> Any:
     node = _value_node(body[0])
     if node is None:
         raise LiteralError("it is a statement, not a value; write just the value")
+    if _thousands(node, source):
+        return _Reader(source).segment(node)  # `1,153,840` is a number with separators, not a tuple
     return read_value(node, source)
+
+
+def _thousands(node: ast.expr, source: str) -> bool:
+    """An unparenthesised tuple of whole numbers, as `1,153,840` parses."""
+    return (isinstance(node, ast.Tuple) and len(node.elts) > 1 and not _Reader(source).segment(node).startswith("(")
+            and all(isinstance(e, ast.Constant) and type(e.value) is int for e in node.elts))
 
 
 def _is_placeholder(stmt: ast.stmt) -> bool:

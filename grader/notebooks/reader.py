@@ -77,7 +77,8 @@ def _parse(text: str, name: str) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbformat warns about missing cell ids
-            # no validation: it costs seconds on large outputs, and every cell is checked below
+            # no schema validation: a notebook the schema rejects (a stray field) may still hold
+            # readable answers, and every cell is checked below
             return nbformat.convert(nbformat.reader.reads(text), 4)  # type: ignore[no-untyped-call]
     except RecursionError:
         raise NotebookError(f"your notebook {name} is nested too deeply to read") from None

@@ -35,9 +35,6 @@ class NotebookCode:
     program: NotebookProgram
     cell: int | None  # the marked answer cell, if any
 
-    def describe(self, function: str) -> str:
-        return f"{function} in {self.program.notebook}"
-
 
 def question_answer(q: QuestionBase, sub: Submission) -> tuple[Any, Verdict | None]:
     """The raw answer of `q`, or the verdict a notebook cell already decided."""
