@@ -61,9 +61,17 @@ def check(submission: Path, assignment: str) -> None:
 @click.argument("assignment")
 @click.option("--student", default=None, help="the student's id (randomised assignments)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-def template(assignment: str, student: str | None, output: Path | None) -> None:
-    """An answers file to fill in (with your own numbers and student_id where the assignment is
-    randomised: give --student)."""
+@click.option("--format", "fmt", type=click.Choice(["yaml", "ipynb"]), default="yaml", show_default=True,
+              help="an answers file, or a Jupyter notebook (docs/notebooks.md)")
+def template(assignment: str, student: str | None, output: Path | None, fmt: str) -> None:
+    """An answers file (or notebook) to fill in (with your own numbers and student_id where the
+    assignment is randomised: give --student)."""
+    if fmt == "ipynb":
+        from grader.notebooks.template import template_command
+
+        write_output(template_command(load_assignment(assignment, bundle_task=None).rubric, student, assignment),
+                     output)
+        return
     from grader.template import TemplateNeedsStudent, render_template
 
     loaded = load_assignment(assignment, bundle_task=None)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.checkers.base import MISSING, GradingContext, QuestionBase, Verdict, shorten
+from grader.checkers.base import GradingContext, QuestionBase, Verdict, shorten
+from grader.notebooks.values import question_answer
 from grader.report import QuestionResult, Report, Status
 from grader.rubric import LoadedRubric
 from grader.submission import Submission, open_submission
@@ -30,7 +31,7 @@ def grade_submission(
         _prepare_kinds(rubric.questions, sub.answers, ctx)
     results = [_no_student_id(q, rubric.assignment) if no_id and q.randomise is not None
                else _grade_question(q, sub, ctx) for q in rubric.questions]
-    warnings = [] if sub.error is None else [sub.error]
+    warnings = [*sub.warnings, *([] if sub.error is None else [sub.error])]
     if no_id and any(q.randomise is not None for q in rubric.questions):
         warnings.append(f"your answers file has no student_id; {rubric.assignment} gives every student their "
                         "own numbers, so its randomised questions were not checked")
@@ -71,7 +72,9 @@ def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> Qu
     if sub.error is not None:
         verdict = Verdict(Status.INVALID, feedback=f"could not read your submission: {sub.error}")
     else:
-        verdict = _safe_verdict(q, sub.answers.get(q.id, MISSING), ctx)
+        raw, decided = question_answer(q, sub)  # a notebook cell may decide (unreadable, a stub)
+        verdict = decided if decided is not None else _safe_verdict(q, raw, ctx)
+        _say_where(verdict, q.id, sub)
     score = round(q.points * verdict.credit, 6) if verdict.status is not Status.MANUAL else 0.0
     if getattr(q, "randomise", None) is not None and sub.error is None:
         verdict.details.setdefault("params", _student_params(q, ctx))
@@ -96,6 +99,14 @@ def _no_student_id(q: QuestionBase, assignment: str) -> QuestionResult:
                 "--student YOUR_ID` has it) and check again")
     return QuestionResult(id=q.id, score=0.0, max_score=q.points, status=Status.INVALID, feedback=feedback,
                           hidden=q.hidden, details={"student_id": "missing"})
+
+
+def _say_where(verdict: Verdict, question_id: str, sub: Submission) -> None:
+    """Which notebook cell the answer came from, and which of two answers was used."""
+    if question_id in sub.answer_cells:
+        verdict.details.setdefault("notebook_cell", sub.answer_cells[question_id])
+    if question_id in sub.notes:
+        verdict.feedback = f"{verdict.feedback} ({sub.notes[question_id]})".lstrip()
 
 
 def _student_params(q: QuestionBase, ctx: GradingContext) -> dict[str, Any] | str:

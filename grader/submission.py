@@ -1,9 +1,10 @@
-"""Opening a submission: a directory, a `.zip` of one, or a single answers file.
+"""Opening a submission: a directory, a `.zip` of one, a single answers file or a notebook.
 
 Student files are hostile. YAML is read with a restricted safe loader (no tags, no aliases, no
 duplicate keys, `yes` stays a string, floats stay the decimals the student wrote); zips are
 extracted with limits and no path may leave the submission. A file that cannot be read is not an
 exception for the caller: the submission carries `error`, and every question becomes `invalid`.
+Jupyter notebooks (`.ipynb`, alone or at a folder's root) are read by `grader.notebooks`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from grader.names import escaped, without_surrogates
 from grader.parsing.errors import AnswerParseError
+
+if TYPE_CHECKING:
+    from grader.notebooks.extract import NotebookProgram
 
 ANSWER_NAMES = ("answers.yaml", "answers.yml", "answers.json", "answers.toml")
 ANSWER_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
@@ -37,6 +41,7 @@ MAX_ZIP_BYTES = 512 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 MAX_NESTING = 32  # lists and mappings inside each other; answers need a handful
 STUDENT_KEY = "student_id"
+NOTEBOOK_SUFFIX = ".ipynb"
 
 
 class SubmissionError(Exception):
@@ -52,6 +57,10 @@ class Submission:
     error: str | None = None
     sha256: str = ""
     student_id_given: bool = False  # the answers file set `student_id` (else the id is the name)
+    program: NotebookProgram | None = None  # a notebook's code, for code questions
+    answer_cells: dict[str, str] = field(default_factory=dict)  # question -> "cell 7 of a2.ipynb"
+    notes: dict[str, str] = field(default_factory=dict)  # question -> which of two answers was used
+    warnings: list[str] = field(default_factory=list)  # e.g. a notebook ignored beside an answers file
 
     @property
     def student(self) -> str:
@@ -222,12 +231,26 @@ def open_submission(path: Path) -> Iterator[Submission]:
             shutil.rmtree(temp, ignore_errors=True)
 
 
+def open_notebook(path: Path) -> Submission:
+    """One notebook as the student works on it: files it names are found next to it."""
+    sub = Submission(id=submission_id(path), source=path, root=path.parent)
+    try:
+        _set_answers(sub, _with_notebooks(sub, {}, None, [path]))
+    except (SubmissionError, OSError) as err:
+        sub.error = str(err)
+    return sub
+
+
 def _from_answers_file(path: Path) -> Submission:
     sub = Submission(id=submission_id(path), source=path, root=None)
     try:
-        if path.suffix.lower() not in ANSWER_SUFFIXES:
-            raise SubmissionError(f"{escaped(path.name)} is not an answers file ({', '.join(ANSWER_NAMES)})")
-        answers = _read_answers_file(path)  # checks it is a regular file of a sane size first
+        if path.suffix.lower() == NOTEBOOK_SUFFIX:
+            answers = _with_notebooks(sub, {}, None, [path])
+        elif path.suffix.lower() not in ANSWER_SUFFIXES:
+            raise SubmissionError(f"{escaped(path.name)} is not an answers file ({', '.join(ANSWER_NAMES)}) "
+                                  "nor a notebook (.ipynb)")
+        else:
+            answers = _read_answers_file(path)  # checks it is a regular file of a sane size first
         sub.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         _set_answers(sub, answers)
     except (SubmissionError, OSError) as err:
@@ -241,9 +264,14 @@ def _from_root(source: Path, sub_id: str, root: Path) -> Submission:
     try:
         sub.sha256 = tree_sha256(root)
         answers_file = next((root / n for n in ANSWER_NAMES if (root / n).exists()), None)
-        if answers_file is None:
-            raise SubmissionError(f"no answers file found: add one of {', '.join(ANSWER_NAMES)}")
-        _set_answers(sub, _read_answers_file(answers_file))
+        notebooks = notebook_files(root)
+        if answers_file is None and not notebooks:
+            raise SubmissionError(f"no answers file found: add one of {', '.join(ANSWER_NAMES)} "
+                                  "or your notebook (.ipynb)")
+        answers = _read_answers_file(answers_file) if answers_file is not None else {}
+        if notebooks:
+            answers = _with_notebooks(sub, answers, answers_file, notebooks)
+        _set_answers(sub, answers)
     except (SubmissionError, OSError) as err:
         sub.error = str(err)
     return sub
@@ -256,6 +284,35 @@ def _descend_single_folder(root: Path) -> Path:
     if single and not any((root / n).exists() for n in ANSWER_NAMES):
         return entries[0]
     return root
+
+
+def notebook_files(root: Path) -> list[Path]:
+    """The notebooks at a submission's root (Jupyter's checkpoint copies live in a hidden folder)."""
+    return sorted(p for p in root.iterdir()
+                  if p.suffix.lower() == NOTEBOOK_SUFFIX and not p.name.startswith(".") and not p.is_symlink())
+
+
+def _with_notebooks(sub: Submission, answers: dict[str, Any], answers_file: Path | None,
+                    notebooks: list[Path]) -> dict[str, Any]:
+    """The notebooks' answers; where the answers file answers the same question, it wins."""
+    from grader.notebooks.reader import NotebookError, read_notebooks
+
+    try:
+        found = read_notebooks(notebooks)
+    except NotebookError as err:
+        if answers_file is None:
+            raise SubmissionError(str(err)) from None
+        sub.warnings.append(f"{err}; the answers in {answers_file.name} were graded")
+        return answers
+    sub.program, sub.answer_cells, sub.notes = found.program, found.cells, found.notes
+    merged = dict(found.answers)
+    for question, value in answers.items():
+        if question in merged and answers_file is not None:
+            sub.notes[question] = (f"you answer this question in {answers_file.name} and in "
+                                   f"{found.cells[question]}; the answer in {answers_file.name} was used")
+            sub.answer_cells.pop(question, None)
+        merged[question] = value
+    return merged
 
 
 def _set_answers(sub: Submission, answers: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ def test_plain_layout_finds_folders_zips_and_answers_files(tmp_path: Path) -> No
     found = discover(tmp_path)
     assert [(i.key, i.default_id) for i in found.items] == [
         ("alice", "alice"), ("bob.zip", "bob"), ("carol.yaml", "carol"), ("dave.json", "dave")]
-    assert found.ignored == ["README.md: not a folder, a .zip or an answers file"]
+    assert found.ignored == ["README.md: not a folder, a .zip, an answers file or a notebook"]
     assert all(i.source.layout == "plain" and len(i.sha256) == 64 for i in found.items)
 
 

@@ -2,8 +2,8 @@
 
 Three layouts, possibly mixed in one root:
 
-- plain: every subdirectory, `.zip` or answers file (`.yaml`, `.yml`, `.json`, `.toml`) is one
-  submission;
+- plain: every subdirectory, `.zip`, answers file (`.yaml`, `.yml`, `.json`, `.toml`) or notebook
+  (`.ipynb`) is one submission;
 - Canvas's bulk download: flat files named `name_userid_submissionid_filename` (late ones
   `name_LATE_userid_submissionid_filename`); a student's files are gathered into one submission;
 - Gradescope's export: `submission_metadata.yml` next to one `submission_<n>/` folder per
@@ -30,7 +30,7 @@ import yaml
 
 from grader.names import escaped
 from grader.report import SubmissionSource
-from grader.submission import ANSWER_NAMES, ANSWER_SUFFIXES, tree_sha256
+from grader.submission import ANSWER_NAMES, ANSWER_SUFFIXES, NOTEBOOK_SUFFIX, tree_sha256
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_METADATA_BYTES = 16 * 1024 * 1024
@@ -41,6 +41,7 @@ _CANVAS_NAME = re.compile(
 )
 _CANVAS_COPY_SUFFIX = re.compile(r"^(?P<stem>answers)-\d+(?P<suffix>\.[A-Za-z]+)$", re.IGNORECASE)
 _SKIPPED_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
+_SINGLE_FILE_SUFFIXES = (".zip", NOTEBOOK_SUFFIX, *ANSWER_SUFFIXES)  # graded as is
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,10 @@ def _classify(
         return
     if kind == "dir":
         found.items.append(_plain(entry, root, tree_sha256(entry)))
-    elif entry.suffix.lower() == ".zip" or entry.suffix.lower() in ANSWER_SUFFIXES:
+    elif entry.suffix.lower() in _SINGLE_FILE_SUFFIXES:
         found.items.append(_plain(entry, root, file_sha256(entry)))
     else:
-        found.ignored.append(f"{name}: not a folder, a .zip or an answers file")
+        found.ignored.append(f"{name}: not a folder, a .zip, an answers file or a notebook")
 
 
 def _plain(entry: Path, root: Path, digest: str) -> Discovered:
@@ -172,7 +173,7 @@ def _canvas_group(user: str, files: list[tuple[re.Match[str], Path]]) -> Discove
         name=escaped(first.group("name")), late=any(m.group("late") for m, _ in files),
     )
     lone = staged[0].source if len(staged) == 1 else None
-    graded_as_is = lone is not None and lone.suffix.lower() in (".zip", *ANSWER_SUFFIXES)
+    graded_as_is = lone is not None and lone.suffix.lower() in _SINGLE_FILE_SUFFIXES
     return Discovered(
         key=source.path, default_id=default_id, source=source,
         path=lone if graded_as_is else None, files=() if graded_as_is else staged,

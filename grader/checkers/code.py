@@ -31,6 +31,7 @@ from grader.checkers.base import (
     is_blank,
     shorten,
 )
+from grader.notebooks.values import NotebookCode
 from grader.report import Status
 from grader.sandbox.api import Limits, SandboxResult, run_python
 from grader.sandbox.worker_call import (
@@ -174,14 +175,31 @@ class CodeQuestion(QuestionBase):
     def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
         if is_blank(raw):
             return Verdict(Status.MISSING, feedback="no answer was given")
+        if isinstance(raw, NotebookCode):
+            return self._grade_notebook(raw, ctx)
         found = _locate_file(raw, ctx.submission_root)
         if isinstance(found, Verdict):
             return found
+        return self._grade_file(found, ctx.submission_root, found, shorten(raw), ctx)  # type: ignore[arg-type]
+
+    def _grade_notebook(self, raw: NotebookCode, ctx: GradingContext) -> Verdict:
+        """The function extracted from the notebook runs like a `.py` file (grader.notebooks)."""
+        from grader.notebooks.extract import staged_code
+
+        with staged_code(raw.program, self.function, ctx.submission_root) as staged:
+            if isinstance(staged, Verdict):
+                return staged
+            verdict = self._grade_file(staged.file, staged.folder, staged.label, staged.label, ctx)
+            if staged.note:
+                verdict.feedback = f"{verdict.feedback} ({staged.note})"
+            return verdict
+
+    def _grade_file(self, relative: str, root: Path, label: str, answer: str, ctx: GradingContext) -> Verdict:
         draws = self.draws(ctx.student)
-        run = self._run(found, ctx.submission_root, draws)  # type: ignore[arg-type]
+        run = self._run(relative, root, draws)
         ctx.sandbox_layer = run.layer
-        verdict = self._judge(run, draws, found)
-        verdict.answer = shorten(raw)
+        verdict = self._judge(run, draws, label)
+        verdict.answer = answer
         verdict.costs = {"sandbox_seconds": round(run.seconds, 4),
                          "sandbox_cpu_seconds": round(run.cpu_seconds, 4)}
         return verdict
