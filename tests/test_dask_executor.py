@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from benchmarks.classgen import generate_class
 from grader.batch import BatchOptions, run_batch
 from grader.batch.dask_executor import (
+    CLUSTER_CONFIG,
     DaskSettings,
     ExecutorError,
     _chunk_size,
@@ -36,7 +37,7 @@ distributed = pytest.importorskip("distributed", reason="the cluster extra (dask
 def _local_cluster() -> Iterator[Any]:
     import dask
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    with dask.config.set(CLUSTER_CONFIG):  # what a cluster the command starts gets
         local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                          dashboard_address=None)
         try:

@@ -43,6 +43,10 @@ MAX_SUBMISSION_BYTES = 256 * 1024 * 1024
 MAX_RUBRIC_FOLDER_BYTES = 32 * 1024 * 1024
 MAX_RUBRIC_FOLDER_FILES = 400
 ALLOWED_FAILURES = 1  # a task may be on a dying worker once; the second time it is split or failed
+# Tasks wait at the scheduler until a worker thread is free: a worker then holds only the task it
+# runs, and a crash counts against that task alone, not against one queued behind it.
+CLUSTER_CONFIG = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                  "distributed.scheduler.worker-saturation": 1.0}
 
 
 class ExecutorError(Exception):
@@ -377,7 +381,7 @@ def _import_distributed() -> Any:
     return distributed
 
 
-class _cluster_client:  # noqa: N801 - used as a context manager like a function
+class _cluster_client:
     """A client on the given scheduler, or on a cluster started (and stopped) for this batch."""
 
     def __init__(self, settings: DaskSettings, jobs: int) -> None:
@@ -391,7 +395,7 @@ class _cluster_client:  # noqa: N801 - used as a context manager like a function
         import dask
         import distributed
 
-        self._config = dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES})
+        self._config = dask.config.set(CLUSTER_CONFIG)
         self._config.__enter__()
         try:
             if self.settings.scheduler is not None:
@@ -431,10 +435,10 @@ def start_cluster(settings: DaskSettings, jobs: int) -> Any:
         import dask_jobqueue
     except ImportError:
         raise ExecutorError("--cluster slurm/pbs/sge needs dask-jobqueue: pip install 'nn-grader[cluster]'") from None
-    cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster,
-           "sge": dask_jobqueue.SGECluster}[settings.cluster]
+    jobqueue: Any = dask_jobqueue
+    cls = {"slurm": jobqueue.SLURMCluster, "pbs": jobqueue.PBSCluster, "sge": jobqueue.SGECluster}[settings.cluster]
     try:
-        cluster = cls(**options)
+        cluster: Any = cls(**options)
     except (TypeError, ValueError) as err:
         raise ExecutorError(f"{settings.cluster_config}: {err}") from None
     cluster.scale(jobs=workers)
