@@ -63,8 +63,21 @@ def _load_for_outdir(outdir: Path, assignment: str | None) -> Any:
 @click.option("--retry-failures", is_flag=True, help="regrade submissions whose grading crashed or timed out")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="the TA's decisions [default: OUTDIR/overrides.yaml]")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="grade in this machine's process pool, or on a Dask cluster")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="dask: a running scheduler (tcp://host:8786) [default: start a cluster, see --cluster]")
+@click.option("--cluster", type=click.Choice(["local", "slurm", "pbs", "sge"]), default="local", show_default=True,
+              help="dask: the cluster to start when no --scheduler is given (slurm/pbs/sge need dask-jobqueue)")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="dask: workers (local) or jobs (slurm/pbs/sge) to start [default: -j]")
+@click.option("--cluster-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="dask: YAML of options for the cluster class (LocalCluster or dask-jobqueue's)")
+@click.option("--shared-root", is_flag=True,
+              help="dask: the workers see ROOT at the same path; submissions are read there, not sent")
 def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: float | None, force: bool,
-          retry_failures: bool, overrides: Path | None) -> None:
+          retry_failures: bool, overrides: Path | None, executor: str, scheduler: str | None, cluster: str,
+          workers: int | None, cluster_config: Path | None, shared_root: bool) -> None:
     """Grade every submission under ROOT: folders, zips, answers files, Canvas and Gradescope exports.
 
     ROOT is a folder, or the LMS download as one .zip (unpacked into OUTDIR/.inputs).
@@ -72,6 +85,7 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
     A rerun skips every submission whose report is up to date (same files, rubric and grader
     version), so a killed batch resumes where it stopped.
     """
+    from grader.batch.dask_executor import ExecutorError
     from grader.batch.runner import DEFAULT_TIMEOUT, BatchOptions, default_jobs, describe_result, run_batch
     from grader.batch.unpack import UnpackError
 
@@ -85,15 +99,38 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
         jobs=jobs or default_jobs(), timeout=timeout or DEFAULT_TIMEOUT, force=force,
         retry_failures=retry_failures, overrides=overrides, progress=sys.stderr, tty=sys.stderr.isatty(),
     )
+    if executor == "dask":
+        _use_dask(options, loaded, scheduler, cluster, workers, cluster_config, shared_root)
+    elif (scheduler, workers, cluster_config, shared_root, cluster) != (None, None, None, False, "local"):
+        _usage("--scheduler, --cluster, --workers, --cluster-config and --shared-root go with --executor dask")
     try:
         result = run_batch(root, outdir, assignment, loaded, options)
     except UnpackError as err:
+        _usage(str(err))
+    except ExecutorError as err:
         _usage(str(err))
     except KeyboardInterrupt:
         click.echo("\ninterrupted: the reports written so far are kept; run the same command to resume", err=True)
         sys.exit(130)
     for line in describe_result(result, outdir):
         click.echo(for_terminal(line))
+
+
+def _use_dask(options: Any, loaded: Any, scheduler: str | None, cluster: str, workers: int | None,
+             cluster_config: Path | None, shared_root: bool) -> None:
+    """Dask settings, and the sandbox layer every worker must offer: the one this machine would
+    use (or GRADER_SANDBOX_LAYER), so that a weaker worker refuses instead of grading."""
+    from grader.batch.dask_executor import SANDBOXED_KINDS, DaskSettings
+
+    options.dask = DaskSettings(scheduler=scheduler, cluster=cluster, workers=workers,  # type: ignore[arg-type]
+                                cluster_config=cluster_config, shared_root=shared_root)
+    if any(q.kind in SANDBOXED_KINDS for q in loaded.rubric.questions):
+        from grader.sandbox.layers import choose_layer
+
+        try:
+            options.required_layer = choose_layer()
+        except (LookupError, ValueError) as err:
+            _usage(str(err))
 
 
 @click.command()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from grader import __version__
+from grader.batch.dask_executor import DaskExecutor, DaskSettings, rubric_payload
 from grader.batch.discover import Discovered, discover
 from grader.batch.outputs import refresh_outputs
 from grader.batch.pool import Outcome, WorkerPool
@@ -56,6 +57,8 @@ class BatchOptions:
     tty: bool = False
     initializer: str = WORKER_INIT
     handler: str = WORKER_GRADE
+    dask: DaskSettings | None = None  # None: the local pool; else `--executor dask`
+    required_layer: str | None = None  # the sandbox layer Dask workers must offer
 
 
 @dataclass
@@ -99,14 +102,11 @@ def _grade_all(
     if not todo:
         return []
     progress = Progress(len(todo), stream, tty=options.tty)
-    pool = WorkerPool(
-        options.jobs, initializer=options.initializer, init_args=(str(loaded.path), warm_cache(loaded), True),
-        handler=options.handler, timeout=options.timeout, preload=("grader.batch.worker",),
-    )
+    executor = _executor(loaded, options)
     tasks = [_task(item) for item in todo]
     failures = []
     try:
-        for outcome in pool.run(tasks):
+        for outcome in executor.run(tasks):
             item = todo[outcome.index]
             report = _report(outcome, item, loaded)
             index.write(item.key, report)
@@ -116,6 +116,15 @@ def _grade_all(
     finally:
         progress.close()
     return failures
+
+
+def _executor(loaded: LoadedRubric, options: BatchOptions) -> WorkerPool | DaskExecutor:
+    if options.dask is not None:
+        return DaskExecutor(options.dask, rubric_payload(loaded), options.required_layer, jobs=options.jobs)
+    return WorkerPool(
+        options.jobs, initializer=options.initializer, init_args=(str(loaded.path), warm_cache(loaded), True),
+        handler=options.handler, timeout=options.timeout, preload=("grader.batch.worker",),
+    )
 
 
 def _task(item: Discovered) -> GradeTask:
