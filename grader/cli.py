@@ -26,7 +26,7 @@ def cli() -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "gradescope"]), default="json", show_default=True)
 def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> None:
     """Grade one submission (a folder, a .zip or an answers file) and print its JSON report."""
-    loaded = load_assignment(assignment, for_grading=True)  # first: it starts the math worker
+    loaded = load_assignment(assignment)
     from grader.grading import grade_path
 
     started = time.monotonic()
@@ -46,7 +46,7 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> N
 @assignment_option
 def check(submission: Path, assignment: str) -> None:
     """Self-check before the deadline: feedback on visible questions, hidden ones only counted."""
-    loaded = load_assignment(assignment, for_grading=True)  # first: it starts the math worker
+    loaded = load_assignment(assignment)
     from grader.feedback import render_check
     from grader.grading import grade_path
 

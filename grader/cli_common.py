@@ -19,19 +19,15 @@ def fail_usage(message: str) -> NoReturn:
     raise click.UsageError(message)
 
 
-def load_assignment(assignment: str, *, for_grading: bool = False) -> Any:
-    """The loaded rubric, or a usage error. `for_grading` starts the math worker first when the
-    rubric needs it, so that its start-up overlaps with loading the rubric."""
-    from grader.builtins import resolve_assignment, uses_math_worker
+def load_assignment(assignment: str) -> Any:
+    """The loaded rubric, or a usage error. The math worker is not started here: a submission
+    with formulas to check starts it (`FormulaKind.prepare_submission`), one without never does."""
+    from grader.builtins import resolve_assignment
 
     try:
         path = resolve_assignment(assignment)
     except FileNotFoundError as err:
         fail_usage(str(err))
-    if for_grading and uses_math_worker(path):
-        from grader.mathworker import warm_up
-
-        warm_up()
     from grader.rubric import RubricError, load_rubric
 
     try:
