@@ -272,7 +272,8 @@ def _field_name(node: Any, keys: list[str | int]) -> str:
 
 def _at(node: Any, keys: list[str | int]) -> Any:
     for key in keys:
-        if (isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)) or (isinstance(node, dict) and key in node):
+        in_list = isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        if in_list or (isinstance(node, dict) and key in node):
             node = node[key]
         else:
             return None

@@ -5,7 +5,7 @@ discriminated union of every kind, stays the schema (`rubric schema`, editors)."
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Annotated, Any
 
