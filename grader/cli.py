@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
+
+# The grader uses no pydantic plugins; looking for them reads every installed distribution's
+# entry points, a tenth of a `grader check`. Set the variable yourself to have them loaded.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import click
 
