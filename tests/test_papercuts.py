@@ -1,0 +1,82 @@
+"""What a new student and TA meet first (issue 16): each papercut is a named case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.batch.runner import _describe
+from grader.feedback import render_check
+from grader.gradebook import gradebook_csv
+from grader.gradescope import _summary
+from grader.grading import grade_path
+from grader.report import QuestionResult, Report, Status, points_text
+from grader.rubric import load_rubric, resolve_assignment
+
+LOADED = load_rubric(resolve_assignment("csc420-a2"))
+
+
+def _report(*results: QuestionResult, warnings: list[str] | None = None) -> Report:
+    return Report.from_results(list(results), assignment="a", submission="s", warnings=warnings or [])
+
+
+def _result(qid: str, score: float, max_score: float, status: Status, feedback: str = "") -> QuestionResult:
+    return QuestionResult(id=qid, score=score, max_score=max_score, status=status, feedback=feedback)
+
+
+@pytest.mark.parametrize(("value", "text"), [(36.828125, "36.83"), (7.5, "7.5"), (100.0, "100"),
+                                             (0.004, "0"), (1e-9, "0")],
+                         ids=["four-decimals", "half", "whole", "tiny", "float-noise"])
+def test_scores_are_printed_rounded(value: float, text: str) -> None:
+    assert points_text(value) == text
+
+
+def test_progress_line_and_gradescope_summary_round_but_json_keeps_precision() -> None:
+    report = _report(_result("q", 36.828125, 100, Status.PARTIAL))
+    assert _describe(report) == "36.83 / 100"
+    assert "36.83 / 100" in _summary(report)
+    assert '"score":36.828125' in report.model_dump_json()
+
+
+def test_visible_points_do_not_move_when_a_manual_question_is_left_blank() -> None:
+    answered = _report(_result("q1", 5, 5, Status.CORRECT), _result("proof", 0, 2, Status.MANUAL))
+    blank = _report(_result("q1", 5, 5, Status.CORRECT), _result("proof", 0, 2, Status.MISSING))
+    assert "Visible questions: 5 / 7 points" in render_check(answered)
+    assert "Visible questions: 5 / 7 points" in render_check(blank)
+    assert "1 question(s) worth 2 points are graded by a person later." in render_check(answered)
+
+
+def test_gradebook_leaves_ungraded_manual_questions_empty() -> None:
+    report = _report(_result("q1_proof", 0, 2, Status.MANUAL), _result("q2_dL_dw3", 0, 15, Status.INCORRECT))
+    row = gradebook_csv([report], LOADED.rubric).splitlines()[1].split(",")
+    header = gradebook_csv([report], LOADED.rubric).splitlines()[0].split(",")
+    assert row[header.index("q1_proof")] == "" and row[header.index("q2_dL_dw3")] == "0"
+
+
+BROKEN = [
+    ("bad yaml", "answers.yaml", "q3: [\n", "not valid YAML"),
+    ("no answers file", None, None, "no answers file found"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [c[1:] for c in BROKEN], ids=[c[0] for c in BROKEN])
+def test_an_unreadable_submission_says_its_message_once(
+    tmp_path: Path, name: str | None, text: str | None, message: str,
+) -> None:
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    if name is not None and text is not None:
+        (folder / name).write_text(text)
+    output = render_check(grade_path(LOADED, folder))
+    assert output.count(message) == 1, output
+    assert "Questions, none of them graded:" in output
+    assert all(q.id in output for q in LOADED.rubric.questions)
+
+
+def test_a_misspelled_question_id_gets_a_guess(tmp_path: Path) -> None:
+    answers = tmp_path / "s.yaml"
+    answers.write_text("q3_flops_no_bas: 12\nzzz: 1\n")
+    warning = grade_path(LOADED, answers).warnings[0]
+    assert "q3_flops_no_bas (did you mean q3_flops_no_bias?)" in warning
+    assert "zzz (did you mean" not in warning
