@@ -6,6 +6,7 @@ common mistakes and links to every report. Student text is escaped everywhere.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -63,6 +64,9 @@ class SubmissionRow(BaseModel):
     failure: str | None = None
     late: bool = False
     overridden: int = 0
+    warnings: list[str] = Field(default_factory=list, description="about the whole submission: no "
+                                "answers file, answers for unknown question ids, ...")
+    sandbox: str | None = Field(None, description="the sandbox layer its code ran in")
 
 
 class Summary(BaseModel):
@@ -76,6 +80,8 @@ class Summary(BaseModel):
     histogram: Histogram
     questions: list[QuestionSummary]
     rows: list[SubmissionRow]
+    sandbox_layers: dict[str, int] = Field(
+        default_factory=dict, description="sandbox layer -> submissions whose code ran in it")
 
 
 def build_summary(
@@ -88,6 +94,7 @@ def build_summary(
         scores=_stats(totals, rubric.max_score), histogram=_histogram(totals, rubric.max_score),
         questions=[_question(q.id, q.title, q.points, q.hidden, only, rubric) for q in rubric.questions],
         rows=[_row(path, report, outdir) for path, report in sorted(reports, key=lambda e: e[1].submission)],
+        sandbox_layers=dict(Counter(r.sandbox for r in only if r.sandbox)),
     )
 
 
@@ -134,6 +141,7 @@ def _row(path: Path, report: Report, outdir: Path) -> SubmissionRow:
         id=report.submission, score=report.score, report=path.relative_to(outdir).as_posix(),
         failure=report.failure, late=bool(report.source and report.source.late),
         overridden=sum(1 for q in report.questions if q.override is not None),
+        warnings=[w for w in report.warnings if w != report.failure], sandbox=report.sandbox,
     )
 
 
@@ -154,6 +162,7 @@ _CSS = "".join([
     'td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}',
     'code{font-size:.88rem;word-break:break-all}',
     '.bad{color:#b42318}',
+    '.warn{color:#8a5a00;font-size:.85rem}',
     '.tag{display:inline-block;background:#eef1f6;border-radius:4px;padding:0 .35rem;margin:0 .2rem .1rem 0;',
     'font-size:.8rem}',
     'svg text{font:12px system-ui,sans-serif;fill:#1d2330}',
@@ -186,9 +195,17 @@ def _cards(summary: Summary) -> str:
     failed = sum(1 for r in summary.rows if r.failure)
     cards = [("submissions", str(summary.submissions)), ("mean", f"{_fmt(stats.mean)} / {_fmt(stats.max_score)}"),
              ("median", _fmt(stats.median)), ("std. dev.", _fmt(stats.stdev)),
-             ("range", f"{_fmt(stats.min)} – {_fmt(stats.max)}"), ("failed to grade", str(failed))]
+             ("range", f"{_fmt(stats.min)} – {_fmt(stats.max)}"), ("failed to grade", str(failed)),
+             ("sandbox layer", _layers(summary.sandbox_layers))]
     return '<div class="cards">' + "".join(
         f'<div class="card">{escape(label)}<b>{escape(value)}</b></div>' for label, value in cards) + "</div>"
+
+
+def _layers(layers: dict[str, int]) -> str:
+    """The layer student code ran in (several when the machine changed between runs)."""
+    if not layers:
+        return "no code run"
+    return ", ".join(name if len(layers) == 1 else f"{name} ({count})" for name, count in sorted(layers.items()))
 
 
 def _histogram_svg(histogram: Histogram, count: int) -> str:
@@ -267,6 +284,10 @@ def _mistakes_table(questions: list[QuestionSummary]) -> str:
             f"<th>known mistake</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _rows_table(rows: list[SubmissionRow]) -> str:
     body = []
     for row in rows:
@@ -277,6 +298,7 @@ def _rows_table(rows: list[SubmissionRow]) -> str:
             notes.append('<span class="tag">late</span>')
         if row.overridden:
             notes.append(f'<span class="tag">{row.overridden} overridden</span>')
+        notes += [f'<span class="warn">{escape(_short(w))}</span>' for w in row.warnings[:3]]
         body.append(f'<tr><td><a href="{escape(quote(row.report), quote=True)}">{escape(row.id)}</a></td>'
                     f'<td class="num">{_fmt(row.score)}</td><td>{" ".join(notes)}</td></tr>')
     return ('<table><thead><tr><th>submission</th><th class="num">score</th><th>notes</th></tr></thead>'

@@ -80,3 +80,18 @@ def test_a_misspelled_question_id_gets_a_guess(tmp_path: Path) -> None:
     warning = grade_path(LOADED, answers).warnings[0]
     assert "q3_flops_no_bas (did you mean q3_flops_no_bias?)" in warning
     assert "zzz (did you mean" not in warning
+
+
+def test_summary_notes_show_submission_warnings_and_the_sandbox_layer(tmp_path: Path) -> None:
+    from grader.summary import build_summary, render_html
+
+    warned = _report(_result("q1_proof", 0, 2, Status.MISSING),
+                     warnings=["answers for questions this assignment does not have: q3_flops_no_bas"])
+    warned.submission, warned.sandbox = "alice", "bwrap"
+    plain = _report(_result("q1_proof", 0, 2, Status.MISSING))
+    plain.submission = "bob"
+    summary = build_summary([(tmp_path / "reports/alice.json", warned), (tmp_path / "reports/bob.json", plain)],
+                            LOADED.rubric, outdir=tmp_path)
+    assert summary.rows[0].warnings == warned.warnings and summary.sandbox_layers == {"bwrap": 1}
+    page = render_html(summary)
+    assert "q3_flops_no_bas" in page and "sandbox layer<b>bwrap</b>" in page
