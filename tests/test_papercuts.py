@@ -95,3 +95,35 @@ def test_summary_notes_show_submission_warnings_and_the_sandbox_layer(tmp_path: 
     assert summary.rows[0].warnings == warned.warnings and summary.sandbox_layers == {"bwrap": 1}
     page = render_html(summary)
     assert "q3_flops_no_bas" in page and "sandbox layer<b>bwrap</b>" in page
+
+
+BASELINE_DIRS = [
+    ("built-in: the current folder", None, True, Path("baselines")),
+    ("rubric file: beside it", None, False, Path("course/baselines")),
+    ("environment wins", "env", False, Path("env")),
+]
+
+
+@pytest.mark.parametrize(("env", "builtin", "expected"), [c[1:] for c in BASELINE_DIRS],
+                         ids=[c[0] for c in BASELINE_DIRS])
+def test_baseline_never_writes_into_the_package(
+    monkeypatch: pytest.MonkeyPatch, env: str | None, builtin: bool, expected: Path,
+) -> None:
+    from grader.models.baselines import SHIPPED_DIR, default_output_dir
+
+    if env:
+        monkeypatch.setenv("GRADER_BASELINE_DIR", env)
+    else:
+        monkeypatch.delenv("GRADER_BASELINE_DIR", raising=False)
+    rubric = resolve_assignment("apl405-hw2") if builtin else Path("course/my.yaml")
+    folder = default_output_dir(rubric)
+    assert folder == expected and folder.resolve() != SHIPPED_DIR.resolve()
+
+
+def test_baseline_of_an_assignment_without_model_questions_says_so() -> None:
+    from click.testing import CliRunner
+
+    from grader.cli import cli
+
+    result = CliRunner().invoke(cli, ["baseline", "csc411-a1"])
+    assert result.exit_code == 2 and "csc411-a1 has no model questions" in result.output
