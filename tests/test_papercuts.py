@@ -127,3 +127,14 @@ def test_baseline_of_an_assignment_without_model_questions_says_so() -> None:
 
     result = CliRunner().invoke(cli, ["baseline", "csc411-a1"])
     assert result.exit_code == 2 and "csc411-a1 has no model questions" in result.output
+
+
+def test_gradescope_setup_takes_torch_from_the_cpu_index_then_pypi() -> None:
+    import subprocess
+
+    from grader.gradescope_package import TORCH_CPU_INDEX, setup_script
+
+    script = setup_script(load_rubric(resolve_assignment("tdt4265-a2")))
+    assert f"--index-url {TORCH_CPU_INDEX} torch==2.13.0 ||" in script
+    assert 'pip install -q torch==2.13.0' in script  # the pin, kept for where the index is unreachable
+    assert subprocess.run(["bash", "-n", "-c", script]).returncode == 0
