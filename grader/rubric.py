@@ -95,7 +95,12 @@ class LoadedRubric:
 
 def load_rubric(path: Path, *, compute_references: bool = False) -> LoadedRubric:
     stat = path.stat()
-    return _load_cached(path.resolve(), stat.st_mtime_ns, stat.st_size, compute_references)
+    resolved = path.resolve()
+    try:
+        return _load_cached(resolved, stat.st_mtime_ns, stat.st_size, compute_references)
+    except RubricError as err:  # located as the user named the file
+        problems = [p.replace(str(resolved), str(path), 1) for p in err.problems]
+        raise RubricError(path, problems) from None
 
 
 @lru_cache(maxsize=32)
@@ -360,11 +365,23 @@ def _check_variant(
         for e in err.errors():
             param = [str(part) for part in e["loc"]]
             where = [*keys, "params", *([".".join(param)] if alt else param)]  # overrides are dotted
-            located.append((where, f"{e['msg']} (reference {q.reference.function!r})"))
+            located.append((where, _param_message(e["type"], e["msg"], param, ref, q.reference.function)))
         return located
     except Exception as err:  # a reference that cannot compute is a rubric error, located
         return [(keys, f"{type(err).__name__}: {err}")]
     return []
+
+
+def _param_message(error_type: str, message: str, param: list[str], ref: Any, function: str) -> str:
+    """pydantic's message about a reference parameter, in the rubric writer's terms."""
+    if error_type != "extra_forbidden" or len(param) != 1:
+        return f"{message} (reference {function!r})"
+    import difflib
+
+    known = sorted(getattr(ref.params_model, "model_fields", {}))
+    close = difflib.get_close_matches(param[0], known, n=1)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"{param[0]!r} is not a parameter of {function} ({guess}it takes {', '.join(known)})"
 
 
 def _locate_problems(path: Path, text: str, data: Any, problems: list[Located]) -> list[str]:

@@ -138,3 +138,44 @@ def test_gradescope_setup_takes_torch_from_the_cpu_index_then_pypi() -> None:
     assert f"--index-url {TORCH_CPU_INDEX} torch==2.13.0 ||" in script
     assert 'pip install -q torch==2.13.0' in script  # the pin, kept for where the index is unreachable
     assert subprocess.run(["bash", "-n", "-c", script]).returncode == 0
+
+
+README_RUBRIC = """schema_version: 1
+assignment: my-a2
+questions:
+  - id: q3_flops_no_bias
+    kind: number
+    points: 7.5
+    tolerance: {TOLERANCE}
+    reference:
+      function: conv_pool_flops
+      params:
+        in_channels: 50
+        in_size: 32
+        filters: 20
+        kernel: 5
+        padding: 2
+        stridee: 1
+        pool_kernel: 2
+"""
+VALIDATE = [
+    ("tolerance mode", "{mode: fuzzy}", "my-a2.yaml:7: question 'q3_flops_no_bias' (questions[0]), field "
+     "tolerance.mode: 'fuzzy' is not one of 'exact', 'relative'"),
+    ("reference parameter", "{mode: exact}", "my-a2.yaml:16: question 'q3_flops_no_bias' (questions[0]), field "
+     "reference.params.stridee: 'stridee' is not a parameter of conv_pool_flops (did you mean 'stride'?"),
+]
+
+
+@pytest.mark.parametrize(("tolerance", "message"), [c[1:] for c in VALIDATE], ids=[c[0] for c in VALIDATE])
+def test_rubric_validate_prints_what_the_readme_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tolerance: str, message: str,
+) -> None:
+    from click.testing import CliRunner
+
+    from grader.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    Path("my-a2.yaml").write_text(README_RUBRIC.replace("{TOLERANCE}", tolerance))
+    result = CliRunner().invoke(cli, ["rubric", "validate", "my-a2.yaml"])
+    assert result.exit_code == 2 and result.output.startswith(message), result.output
+    assert "('" not in result.output  # no Python tuple syntax
