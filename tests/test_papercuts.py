@@ -179,3 +179,17 @@ def test_rubric_validate_prints_what_the_readme_shows(
     result = CliRunner().invoke(cli, ["rubric", "validate", "my-a2.yaml"])
     assert result.exit_code == 2 and result.output.startswith(message), result.output
     assert "('" not in result.output  # no Python tuple syntax
+
+
+def test_reports_are_private_to_their_owner(tmp_path: Path) -> None:
+    """The decision documented in docs/ta-workflow.md: 0600, whatever the umask."""
+    import os
+
+    from grader.batch.store import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "reports" / "alice.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "reports" / "alice.json").stat().st_mode & 0o777 == 0o600
