@@ -388,6 +388,12 @@ def _locate_problems(path: Path, text: str, data: Any, problems: list[Located]) 
     root = _compose(text) if path.suffix != ".json" else None
     located = []
     for keys, message in problems:
+        if len(keys) == 2:  # a kind's own check, written "field a.b: ...": found by its field
+            field = message.removeprefix("field ").split(":", 1)[0] if message.startswith("field ") else ""
+            line = _line_of(root, [*keys, *field.split(".")] if field else keys)
+            where = f"{path}:{line}" if line else str(path)
+            located.append(f"{where}: {_describe_loc(data, keys).removesuffix(', field (the question)')}: {message}")
+            continue
         line = _line_of(root, keys)
         where = f"{path}:{line}" if line else str(path)
         located.append(f"{where}: {_describe_loc(data, keys)}: {message}")
