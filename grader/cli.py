@@ -18,7 +18,20 @@ from grader import __version__
 from grader.cli_common import ExitCode, assignment_option, load_assignment, write_output
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            from importlib import import_module
+
+            module, name = LAZY_COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grader")
 def cli() -> None:
     """Grade neural-network homework: numbers, formulas, networks, models and code."""
@@ -134,11 +147,13 @@ def main() -> None:
         sys.exit(ExitCode.INTERNAL_ERROR)
 
 
-# Commands defined in their own modules (one feature per module).
-from grader.cli_batch import register as _register_batch_commands  # noqa: E402
-from grader.cli_doctor import doctor  # noqa: E402
-from grader.cli_models import baseline  # noqa: E402
-
-_register_batch_commands(cli)
-cli.add_command(doctor)
-cli.add_command(baseline)
+# Commands defined in their own modules (one feature per module), imported when named or listed:
+# a student's `grader check` never imports the TA's commands.
+LAZY_COMMANDS = {
+    "batch": "grader.cli_batch:batch",
+    "export": "grader.cli_batch:export",
+    "groups": "grader.cli_batch:groups",
+    "gradescope-package": "grader.cli_batch:gradescope_package",
+    "doctor": "grader.cli_doctor:doctor",
+    "baseline": "grader.cli_models:baseline",
+}

@@ -40,7 +40,7 @@ def test_check_of_answers_only_does_not_import_torch(assignment: str, tmp_path: 
 UNUSED = [
     ("csc420-a2", ["grader.checkers.code", "grader.sandbox.api", "grader.checkers.network",
                    "grader.checkers.choice", "grader.checkers.edges", "grader.checkers.number_array",
-                   "grader.mathparse", "grader.mathworker", "numpy"]),
+                   "grader.mathparse", "grader.mathworker", "numpy", "grader.cli_batch", "grader.cli_doctor"]),
     ("tdt4265-a2", ["grader.checkers.code", "grader.sandbox.api", "grader.checkers.network",
                     "grader.checkers.interval", "grader.mathworker"]),
     ("apl405-hw2", ["grader.checkers.code", "grader.sandbox.api", "grader.checkers.interval",
