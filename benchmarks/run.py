@@ -18,6 +18,11 @@ sampled every 20 ms: an upper bound, shared pages count once per process), and w
 goes: interpreter start and imports, parsing (rubric and submissions), checking, model
 evaluation, sandboxed code, and the rest (process start-up, workers' start, writing reports).
 The targets of issue 9 are checked at the end.
+
+First, the check latency (`benchmarks/check_latency.py`, issue 16): `grader check` of a two-answer
+file as a ratio to the numpy floor (`python -c "import numpy"`) and to `otter check` of the
+equivalent sheet (`--otter PATH`; skipped when Otter-Grader is not installed). `--latency-only`
+stops there.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks import check_latency  # noqa: E402
 from benchmarks.classgen import ANSWERS, ASSIGNMENTS, generate_class  # noqa: E402
 
 PYTHON = sys.executable
@@ -364,6 +370,10 @@ def main() -> int:
                         "submission (GRADER_EVALUATOR_REUSE=0), for comparison")
     parser.add_argument("--seed", type=int, default=420)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--otter", help="the otter executable for the check-latency comparison "
+                        "(default: $OTTER, then `otter` on PATH; skipped when there is none)")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only the check-latency section (numpy floor, grader check, otter check)")
     args = parser.parse_args()
     if args.quick:
         args.size, args.files_size, args.repeat = 60, 20, 2
@@ -371,6 +381,12 @@ def main() -> int:
     print("# Benchmark\n")
     print("| " + " | ".join(info) + " |\n|" + " --- |" * len(info))
     print("| " + " | ".join(info.values()) + " |")
+    print("\n## Check latency: ratios to the numpy floor and to otter check\n")
+    latency = check_latency.measure(max(args.repeat, 3), 2 if args.quick else 3,
+                                    check_latency.find_otter(args.otter))
+    print("\n".join(check_latency.markdown(latency)))
+    if args.latency_only:
+        return 0
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as tmp:
         temp = Path(tmp)
         check = bench_check(temp, args.repeat)

@@ -2,10 +2,10 @@
 
 Runs the real command in this process and, on exit, writes one JSON line to stderr with the
 seconds spent (from the interpreter's start) in: `imports` (click and the CLI, before the command
-runs), `rubric` (loading the assignment: the kinds' modules and the rubric itself; the math worker
-is started at its beginning), `more_imports` (the modules the command imports next), `references`
+runs), `rubric` (loading the assignment: the modules of the kinds it uses and the rubric itself,
+from the rubric cache when it holds it), `more_imports` (the modules the command imports next), `references`
 (computing reference answers, the persistent cache included), `worker_wait` (waiting for the
-math worker: its start-up not yet done and its checks), `grading_other` (the rest of grading),
+math worker, which a submission with formula answers starts: its start-up and its checks), `grading_other` (the rest of grading),
 `output` (rendering and printing). Its stdout is the command's.
 
 The hooks are installed only after the command has imported each module, so the order of

@@ -25,14 +25,12 @@ STUDENT_BUNDLE_REFUSED = (
 )
 
 
-def load_assignment(
-    assignment: str, *, for_grading: bool = False, bundle_task: str | None = "grade submissions"
-) -> Any:
-    """The loaded rubric, or a usage error. `for_grading` starts the math worker first when the
-    rubric needs it, so that its start-up overlaps with loading the rubric. A student bundle (a
-    folder, a zip or its rubric file) is accepted only when `bundle_task` is None; otherwise
-    `bundle_task` says what it cannot do ("grade", "print references")."""
-    from grader.builtins import resolve_assignment, uses_math_worker
+def load_assignment(assignment: str, *, bundle_task: str | None = "grade submissions") -> Any:
+    """The loaded rubric, or a usage error. A student bundle (a folder, a zip or its rubric file)
+    is accepted only when `bundle_task` is None; otherwise `bundle_task` says what it cannot do
+    ("grade", "print references"). The math worker is not started here: a submission with
+    formulas to check starts it (`FormulaKind.prepare_submission`), one without never does."""
+    from grader.builtins import resolve_assignment
     from grader.bundle import bundle_rubric_path
 
     bundled = bundle_rubric_path(assignment)
@@ -42,10 +40,6 @@ def load_assignment(
         path = bundled or resolve_assignment(assignment)
     except FileNotFoundError as err:
         fail_usage(str(err))
-    if for_grading and uses_math_worker(path):
-        from grader.mathworker import warm_up
-
-        warm_up()
     from grader.rubric import RubricError, load_rubric
 
     try:

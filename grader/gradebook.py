@@ -1,11 +1,12 @@
-"""`gradebook.csv`: one row per submission: id, total, max, one column per question, then notes
-(a duplicate id, `grader.identity`). Text cells are defused for spreadsheets (`grader.names`)."""
+"""`gradebook.csv`: one row per submission: id, total, max, one column per question (empty for a
+question a person has yet to grade), then notes (a duplicate id, `grader.identity`). Text cells
+are defused for spreadsheets (`grader.names`)."""
 
 from __future__ import annotations
 
 from grader.identity import identity_key, standings_of
 from grader.names import csv_text, spreadsheet_cell
-from grader.report import Report
+from grader.report import QuestionResult, Report, Status
 from grader.rubric import Rubric
 
 FIXED_COLUMNS = ("id", "total", "max")
@@ -18,6 +19,11 @@ def format_points(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _cell(result: QuestionResult) -> str:
+    """A question's points; empty while a person has not graded it (0 would read as graded)."""
+    return "" if result.status is Status.MANUAL else format_points(result.score)
+
+
 def gradebook_csv(reports: list[Report], rubric: Rubric) -> str:
     """The rows sorted by id, the owner of a shared id first and every sharer flagged in `notes`."""
     question_ids = [q.id for q in rubric.questions]
@@ -27,10 +33,10 @@ def gradebook_csv(reports: list[Report], rubric: Rubric) -> str:
         identity_key(reports[i].submission), not standings[i].owner, reports[i].submission))
     for i in order:
         report = reports[i]
-        scores = {q.id: q.score for q in report.questions}
+        cells = {q.id: _cell(q) for q in report.questions}
         rows.append([
             spreadsheet_cell(report.submission), format_points(report.score), format_points(report.max_score),
-            *(format_points(scores[qid]) if qid in scores else "" for qid in question_ids),
+            *(cells.get(qid, "") for qid in question_ids),
             spreadsheet_cell(standings[i].note()),
         ])
     return csv_text(rows)

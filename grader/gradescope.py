@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from grader.report import QuestionResult, Report, Status
+from grader.report import QuestionResult, Report, Status, points_text
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 MAX_OUTPUT = 8_000
@@ -85,7 +85,8 @@ def _test(q: QuestionResult, index: int, title: str | None) -> GradescopeTest:
 
 def _summary(report: Report) -> str:
     manual = [q for q in report.questions if q.status is Status.MANUAL and q.override is None]
-    lines = [f"{report.assignment}: {report.score:g} / {report.max_score - sum(q.max_score for q in manual):g} "
+    automatic = report.max_score - sum(q.max_score for q in manual)
+    lines = [f"{report.assignment}: {points_text(report.score)} / {points_text(automatic)} "
              "points graded automatically"]
     if manual:
         lines.append(f"{len(manual)} question(s) worth {sum(q.max_score for q in manual):g} points are graded "

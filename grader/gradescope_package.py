@@ -28,6 +28,8 @@ SOURCE_PACKAGES = ("grader", "reference")
 _FALLBACK_DEPENDENCIES = ["numpy>=1.26", "sympy>=1.12", "pydantic>=2.6,<3", "click>=8.1", "PyYAML>=6.0",
                           "safetensors>=0.4", "scikit-learn>=1.3", "torch>=2.2"]
 TORCH_PIN = "torch==2.13.0"
+# PyTorch's CPU wheels: PyPI's torch wheel for Linux is the CUDA build, gigabytes a grader never uses
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 MAX_EXTENDS = 8
 # a fixed timestamp: the same source gives the same archive, byte for byte
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
@@ -114,8 +116,10 @@ def needs_torch(loaded: LoadedRubric) -> bool:
 
 def setup_script(loaded: LoadedRubric) -> str:
     deps = [d for d in dependencies() if not _is_torch(d)]
-    torch_line = (f'"$VENV_PYTHON" -m pip install -q {shlex.quote(TORCH_PIN)}' if needs_torch(loaded)
-                  else "# this rubric has no model question: torch is not installed")
+    pin = shlex.quote(TORCH_PIN)
+    torch_line = (f'"$VENV_PYTHON" -m pip install -q --index-url {TORCH_CPU_INDEX} {pin} ||\n'
+                  f'  "$VENV_PYTHON" -m pip install -q {pin}  # the CPU index unreachable: PyPI\'s build'
+                  if needs_torch(loaded) else "# this rubric has no model question: torch is not installed")
     return SETUP_SH.format(torch_line=torch_line, dependencies=" ".join(shlex.quote(d) for d in deps))
 
 

@@ -38,7 +38,8 @@ def grade_submission(
     known = {q.id for q in rubric.questions}
     unknown = sorted(set(sub.answers) - known)
     if unknown:
-        warnings.append("answers for questions this assignment does not have: " + _listing(unknown))
+        warnings.append("answers for questions this assignment does not have: "
+                        + _listing([_with_guess(name, known) for name in unknown[:20]] + unknown[20:]))
     return Report.from_results(
         results,
         assignment=rubric.assignment,
@@ -55,8 +56,17 @@ def grade_submission(
 
 def _listing(names: list[str], limit: int = 20) -> str:
     """Names a student chose, bounded for the report (an answers file may hold thousands)."""
-    shown = ", ".join(shorten(name, 60) for name in names[:limit])
+    shown = ", ".join(shorten(name, 100) for name in names[:limit])
     return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
+
+
+def _with_guess(name: str, known: set[str]) -> str:
+    """`q3_flops_no_bas (did you mean q3_flops_no_bias?)` when an id looks like a misspelling."""
+    import difflib
+
+    close = difflib.get_close_matches(name[:200], sorted(known), n=1, cutoff=0.75)
+    shown = shorten(name, 60)
+    return f"{shown} (did you mean {close[0]}?)" if close else shown
 
 
 def _prepare_kinds(questions: list[Any], answers: dict[str, Any], ctx: GradingContext) -> None:

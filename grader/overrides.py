@@ -188,7 +188,8 @@ def _targets(
         problems.append(f"{where}: {rubric.assignment} has no question {entry.question!r}")
         return []
     if entry.score > question.points:
-        problems.append(f"{where}: score {entry.score:g} is above the {question.points:g} points of {question.id}")
+        problems.append(f"{where}: not applied: score {entry.score:g} is above the {question.points:g} points "
+                        f"of {question.id}; give at most {question.points:g} (bonus points are not supported)")
         return []
     if entry.answer is not None:
         targets = [handle for handle, r in reports if _answer_of(r, question.id) is not None

@@ -10,6 +10,12 @@ from pydantic import BaseModel, Field
 REPORT_SCHEMA_VERSION = 1
 
 
+def points_text(value: float) -> str:
+    """Points as people read them: 7.5, 36.83, 100 (reports keep the full precision)."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 class Status(StrEnum):
     CORRECT = "correct"
     PARTIAL = "partial"

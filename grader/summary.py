@@ -6,6 +6,7 @@ common mistakes and links to every report. Student text is escaped everywhere.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -67,6 +68,9 @@ class SubmissionRow(BaseModel):
     late: bool = False
     overridden: int = 0
     duplicate: str | None = Field(default=None, description="the id is shared with other submissions (grader.identity)")
+    warnings: list[str] = Field(default_factory=list, description="about the whole submission: no "
+                                "answers file, answers for unknown question ids, ...")
+    sandbox: str | None = Field(None, description="the sandbox layer its code ran in")
 
 
 class NeedsPerson(BaseModel):
@@ -95,6 +99,8 @@ class Summary(BaseModel):
     rows: list[SubmissionRow]
     needs_person: list[NeedsPerson] = Field(
         default_factory=list, description="answers the grader could not decide: for the TA")
+    sandbox_layers: dict[str, int] = Field(
+        default_factory=dict, description="sandbox layer -> submissions whose code ran in it")
 
 
 def build_summary(
@@ -108,6 +114,7 @@ def build_summary(
         questions=[_question(q.id, q.title, q.points, q.hidden, only, rubric) for q in rubric.questions],
         rows=_rows(reports, outdir),
         needs_person=_needs_person(only),
+        sandbox_layers=dict(Counter(r.sandbox for r in only if r.sandbox)),
     )
 
 
@@ -170,6 +177,7 @@ def _row(path: Path, report: Report, outdir: Path, duplicate: str | None) -> Sub
         id=report.submission, score=report.score, report=path.relative_to(outdir).as_posix(),
         failure=report.failure, late=bool(report.source and report.source.late),
         overridden=sum(1 for q in report.questions if q.override is not None), duplicate=duplicate,
+        warnings=[w for w in report.warnings if w != report.failure], sandbox=report.sandbox,
     )
 
 
@@ -190,6 +198,7 @@ _CSS = "".join([
     'td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}',
     'code{font-size:.88rem;word-break:break-all}',
     '.bad{color:#b42318}',
+    '.warn{color:#8a5a00;font-size:.85rem}',
     '.tag{display:inline-block;background:#eef1f6;border-radius:4px;padding:0 .35rem;margin:0 .2rem .1rem 0;',
     'font-size:.8rem}',
     'svg text{font:12px system-ui,sans-serif;fill:#1d2330}',
@@ -234,9 +243,17 @@ def _cards(summary: Summary) -> str:
     failed = sum(1 for r in summary.rows if r.failure)
     cards = [("submissions", str(summary.submissions)), ("mean", f"{_fmt(stats.mean)} / {_fmt(stats.max_score)}"),
              ("median", _fmt(stats.median)), ("std. dev.", _fmt(stats.stdev)),
-             ("range", f"{_fmt(stats.min)} – {_fmt(stats.max)}"), ("failed to grade", str(failed))]
+             ("range", f"{_fmt(stats.min)} – {_fmt(stats.max)}"), ("failed to grade", str(failed)),
+             ("sandbox layer", _layers(summary.sandbox_layers))]
     return '<div class="cards">' + "".join(
         f'<div class="card">{escape(label)}<b>{escape(value)}</b></div>' for label, value in cards) + "</div>"
+
+
+def _layers(layers: dict[str, int]) -> str:
+    """The layer student code ran in (several when the machine changed between runs)."""
+    if not layers:
+        return "no code run"
+    return ", ".join(name if len(layers) == 1 else f"{name} ({count})" for name, count in sorted(layers.items()))
 
 
 def _histogram_svg(histogram: Histogram, count: int) -> str:
@@ -315,6 +332,10 @@ def _mistakes_table(questions: list[QuestionSummary]) -> str:
             f"<th>known mistake</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _rows_table(rows: list[SubmissionRow]) -> str:
     body = []
     for row in rows:
@@ -327,6 +348,7 @@ def _rows_table(rows: list[SubmissionRow]) -> str:
             notes.append('<span class="tag">late</span>')
         if row.overridden:
             notes.append(f'<span class="tag">{row.overridden} overridden</span>')
+        notes += [f'<span class="warn">{escape(_short(w))}</span>' for w in row.warnings[:3]]
         body.append(f'<tr><td><a href="{escape(quote(row.report), quote=True)}">{escape(for_terminal(row.id))}</a></td>'
                     f'<td class="num">{_fmt(row.score)}</td><td>{" ".join(notes)}</td></tr>')
     return ('<table><thead><tr><th>submission</th><th class="num">score</th><th>notes</th></tr></thead>'

@@ -12,7 +12,7 @@ Real = Fraction | float
 
 
 class _Mode(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Exact(_Mode):

@@ -49,7 +49,7 @@ class RandomStream:
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     size: int | None = Field(None, ge=1, le=1000, description="draw a list of this many values")
 
     def draw(self, stream: RandomStream) -> Any:
@@ -113,7 +113,7 @@ Distribution = Annotated[Choice | Integers | Decimals, Field(discriminator="dist
 class Randomisation(BaseModel):
     """How a question's params vary by student."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     params: dict[str, Distribution] = Field(
         description="param (dotted path into lists: layers.0.kernel) -> distribution")
     constraints: list[str] = Field(

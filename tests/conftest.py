@@ -33,3 +33,17 @@ def _hypothesis_profile() -> None:
 
 
 _hypothesis_profile()
+
+
+def pytest_report_header() -> list[str]:
+    """Say up front what this machine lacks and which tests therefore skip (`-ra` lists each
+    skip with its reason again at the end)."""
+    import shutil
+
+    lines = []
+    if shutil.which("bwrap") is None:
+        lines.append("no bubblewrap (apt-get install bubblewrap): the bwrap-layer sandbox tests skip")
+    browsers = ("chromium", "chromium-browser", "google-chrome", "chromium-headless-shell")
+    if not any(shutil.which(name) for name in browsers):
+        lines.append("no headless Chromium (apt-get install chromium): the summary-page browser test skips")
+    return lines or ["bubblewrap and Chromium found: no test skips for want of them"]

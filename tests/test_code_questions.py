@@ -169,7 +169,17 @@ def momentum_step(W, grad, velocity, lr, momentum):
         1.0,
         None,
     ),
-    "in place, returning a list": (
+    "returning a list": (
+        """
+def momentum_step(W, grad, velocity, lr, momentum):
+    velocity = momentum * velocity - lr * grad
+    return [W + velocity, velocity]
+""",
+        Status.CORRECT,
+        1.0,
+        None,
+    ),
+    "right values, but the caller's arrays changed in place": (
         """
 def momentum_step(W, grad, velocity, lr, momentum):
     velocity *= momentum
@@ -177,8 +187,8 @@ def momentum_step(W, grad, velocity, lr, momentum):
     W += velocity
     return [W, velocity]
 """,
-        Status.CORRECT,
-        1.0,
+        Status.INCORRECT,
+        0.0,
         None,
     ),
     "sign error (bob)": (
@@ -276,6 +286,40 @@ def basic_gradient(W, x, b, y):
     assert verdict.status is Status.ERROR
     assert verdict.credit == pytest.approx(0.75)
     assert "raised IndexError: single example (line 10)" in verdict.feedback
+
+
+FEEDBACK = [
+    ("float32 result: a dtype, not a formula", """
+import numpy as np
+def momentum_step(W, grad, velocity, lr, momentum):
+    v = (momentum * velocity - lr * grad).astype(np.float32)
+    return (W + v).astype(np.float32), v
+""", ["has only float32 precision", "compute in float64"], ["expected ["]),
+    ("in place: told", """
+def momentum_step(W, grad, velocity, lr, momentum):
+    velocity *= momentum
+    velocity -= lr * grad
+    return W + velocity, velocity
+""", ["changed its input velocity in place", "x = x.copy()"], []),
+    ("wrong on the first shape, crashes on the others: both named", """
+import numpy as np
+def momentum_step(W, grad, velocity, lr, momentum):
+    if W.shape[0] != 1:
+        raise ValueError("only vectors")
+    velocity = momentum * velocity + lr * grad
+    return W + velocity, velocity
+""", ["is wrong: expected", "it also raised ValueError: only vectors (line 5) on test case 2 'matrices'"], []),
+]
+
+
+@pytest.mark.parametrize(("source", "needles", "absent"), [c[1:] for c in FEEDBACK], ids=[c[0] for c in FEEDBACK])
+def test_code_feedback_names_the_real_problem(
+    source: str, needles: list[str], absent: list[str], tmp_path: Path,
+) -> None:
+    verdict = grade_source(question("p4_momentum_code"), source, tmp_path)
+    assert verdict.status is not Status.CORRECT
+    assert all(n in verdict.feedback for n in needles), verdict.feedback
+    assert not any(a in verdict.feedback for a in absent), verdict.feedback
 
 
 def test_feedback_shows_the_first_failing_visible_case(tmp_path: Path) -> None:

@@ -396,3 +396,30 @@ def test_grader_check_never_imports_torch(name: str, assignment: str, submission
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+CHANCE = [
+    ("just above chance: 0 points, told so", 52, "incorrect", "your model is at chance"),
+    ("clearly above chance: partial", 100, "partial", "short of full marks"),
+]
+
+
+@pytest.mark.parametrize(("keep", "status", "fragment"), [c[1:] for c in CHANCE], ids=[c[0] for c in CHANCE])
+def test_a_model_at_chance_earns_nothing_and_is_told(
+    tiny: dict[str, Path], monkeypatch: pytest.MonkeyPatch, keep: int, status: str, fragment: str,
+) -> None:
+    import numpy as np
+
+    from grader.models.data import embedded_digits
+    from grader.models.evaluate import EvalOutcome
+
+    monkeypatch.setenv("GRADER_BASELINE_DIR", str(tiny["baselines"]))
+    q = load_rubric(tiny["rubric"]).rubric.question("good")
+    assert isinstance(q, ModelQuestion)
+    prepared = q.prepare("good.safetensors", GradingContext(tiny["submission"], "s"))
+    assert not isinstance(prepared, Verdict)
+    labels = embedded_digits().y_heldout[:500]
+    predictions = np.where(np.arange(len(labels)) < keep, labels, (labels + 1) % 10)
+    verdict = q.judge(prepared, EvalOutcome(status="ok", predictions=predictions))
+    assert verdict.status.value == status and fragment in verdict.feedback, verdict.feedback
+    assert (verdict.credit == 0) == (status == "incorrect")

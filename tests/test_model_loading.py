@@ -256,7 +256,7 @@ def test_scanner_names_the_callable_and_does_not_call_it(
     data = pickle.dumps({"w": Payload(marker, module)}, protocol=2)
     with pytest.raises(PickleRefused) as refused:
         scan_pickle(data, storage_loader(lambda key: None))
-    assert named in str(refused.value) and refused.value.kind == "code"
+    assert f"it calls {name}," in str(refused.value) and refused.value.kind == "code"  # as docs/models.md says
     assert not marker.exists()
 
 

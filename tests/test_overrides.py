@@ -102,7 +102,7 @@ def test_applying_is_idempotent_and_stripping_restores_the_grader_verdict(report
     [
         ({"submission": "zed", "question": "q1_proof", "score": 1}, "no report for submission 'zed'"),
         ({"submission": "bob", "question": "q9", "score": 1}, "has no question 'q9'"),
-        ({"submission": "bob", "question": "q1_proof", "score": 3}, "above the 2 points"),
+        ({"submission": "bob", "question": "q1_proof", "score": 3}, "not applied: score 3 is above the 2 points"),
         ({"question": "q2_dL_dw3", "answer": 42, "score": 1}, "no submission answered q2_dL_dw3 like 42"),
     ],
     ids=["unknown-submission", "unknown-question", "too-many-points", "group-matching-nobody"],

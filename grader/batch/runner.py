@@ -27,7 +27,7 @@ from grader.batch.store import (
 )
 from grader.batch.unpack import unpack_download
 from grader.batch.worker import GradeTask, warm_cache
-from grader.report import QuestionResult, Report, Status
+from grader.report import QuestionResult, Report, Status, points_text
 from grader.rubric import LoadedRubric
 
 DEFAULT_TIMEOUT = 600.0
@@ -163,7 +163,7 @@ def failure_report(loaded: LoadedRubric, submission: str, reason: str) -> Report
 def _describe(report: Report) -> str:
     if report.failure is not None:
         return f"error: {report.failure}"
-    return f"{report.score:g} / {report.max_score:g}"
+    return f"{points_text(report.score)} / {points_text(report.max_score)}"
 
 
 def describe_result(result: BatchResult, outdir: Path) -> list[str]:

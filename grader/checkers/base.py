@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from grader.parsing.errors import AnswerParseError
 from grader.report import Status
@@ -35,7 +35,17 @@ MISSING = Missing()
 
 
 class RubricModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # schemas are built when a rubric first uses the kind, not when its module is imported
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+# The validation context of a rubric read back from the rubric cache: it passed every check
+# when it was written, so checks that import heavy modules (the formula parser) are not repeated.
+REVALIDATION = {"revalidation": True}
+
+
+def is_revalidation(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and info.context.get("revalidation") is True
 
 
 class ReferenceSpec(RubricModel):

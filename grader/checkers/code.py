@@ -250,6 +250,12 @@ class CodeQuestion(QuestionBase):
             else:
                 message = f"raised {message}"
             return CallResult(draw, [message] * len(self.outputs), raised=status != "bad_return")
+        mutated = call.get("mutated") if isinstance(call, dict) else None
+        if isinstance(mutated, list) and mutated:
+            names = ", ".join(shorten(str(n), 40) for n in mutated[:5])
+            message = (f"changed its input {names} in place; compute on a copy (e.g. x = x.copy()) "
+                       "and leave the caller's arrays as they were")
+            return CallResult(draw, [message] * len(self.outputs))
         expected = self.expected(draw)
         problems = []
         for k, (out, exp) in enumerate(zip(self.outputs, expected, strict=True)):
@@ -351,10 +357,23 @@ class CodeQuestion(QuestionBase):
         shapes = ", ".join(f"{n} {_shape_text(v)}" for n, v in first.draw.args.items())
         subject = (
             "it"
-            if first.raised or problem.startswith(("raised", "returned", "ran"))
+            if first.raised or problem.startswith(("raised", "returned", "ran", "changed"))
             else self.outputs[k].name
         )
-        return f"{mine} fails {where} (inputs {shapes}): {subject} {problem}; {summary}"
+        crash = self._crash_too(first, results)
+        return f"{mine} fails {where} (inputs {shapes}): {subject} {problem}{crash}; {summary}"
+
+    def _crash_too(self, first: CallResult, results: list[CallResult]) -> str:
+        """When the first failure is a wrong value, the first crash elsewhere is named too."""
+        crash = next((r for r in results if r.raised), None)
+        if first.raised or crash is None:
+            return ""
+        if self.cases[crash.draw.case].hidden:
+            return f"; it also crashed on hidden test case {crash.draw.case + 1}"
+        shapes = ", ".join(f"{n} {_shape_text(v)}" for n, v in crash.draw.args.items())
+        crashes = sum(1 for r in results if r.raised)
+        return (f"; it also {crash.problems[0]} on test case {self._case_name(crash.draw.case)} "
+                f"(inputs {shapes}), {crashes} of {len(results)} calls crashed")
 
     def _recognise_mistake(
         self, results: list[CallResult], outputs: dict[str, np.ndarray]
@@ -600,10 +619,29 @@ def _compare(got: np.ndarray | None, expected: np.ndarray, tol: ArrayTolerance) 
     if np.all(diff <= tol.atol + tol.rtol * np.abs(expected)):
         return None
     relative = diff / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    if _float32_result(got, expected, relative):
+        return (
+            f"has only float32 precision: it differs from the expected values by up to "
+            f"{relative.max():.2g} (relative), float32's rounding, while the tolerance is "
+            f"{tol.atol:.0e}; compute in float64 (numpy's default): do not cast to np.float32 "
+            "or use float32 tensors"
+        )
     return (
         f"is wrong: expected {_array_text(expected)}, got {_array_text(got)}; max absolute "
         f"difference {diff.max():.3g}, max relative difference {relative.max():.3g}"
     )
+
+
+FLOAT32_RELATIVE = 1e-5  # a float32 computation's error stays below this on the grader's inputs
+
+
+def _float32_result(got: np.ndarray, expected: np.ndarray, relative: np.ndarray) -> bool:
+    """Every value is exactly a float32 (the worker widened it to float64 without loss), the
+    expected values are not, and the two agree to float32's precision: a dtype, not a formula."""
+    as_float32 = got.astype(np.float32).astype(np.float64)
+    exact32 = bool(np.all(as_float32 == got))
+    expected32 = bool(np.all(expected.astype(np.float32).astype(np.float64) == expected))
+    return exact32 and not expected32 and float(relative.max()) <= FLOAT32_RELATIVE
 
 
 def _array_text(value: np.ndarray) -> str:

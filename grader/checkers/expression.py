@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from grader.checkers.base import (
+    MISSING,
     Alternative,
     ComparedQuestion,
     GradingContext,
@@ -21,12 +22,14 @@ from grader.checkers.base import (
     RubricModel,
     Verdict,
     credited_verdict,
+    is_blank,
+    is_revalidation,
 )
-from grader.mathparse.ast import Node, free_variables, functions_used, to_text
 from grader.parsing.errors import AnswerParseError
 from grader.report import Status
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # grader.mathparse (numpy) is imported when a formula is read, not before
+    from grader.mathparse.ast import Node
     from grader.mathworker import CandidateResult, MathResponse
 
 # σ written as σ'(u) or d/dx σ(u) still counts as written with σ
@@ -43,7 +46,14 @@ class Formula:
     tree: Node
 
     def show(self) -> str:
+        from grader.mathparse.ast import to_text
+
         return to_text(self.tree, pretty=True)
+
+    def plain(self) -> str:
+        from grader.mathparse.ast import to_text
+
+        return to_text(self.tree)
 
 
 class FormRule(RubricModel):
@@ -57,7 +67,9 @@ class FormRule(RubricModel):
     only_variables: list[str] | None = Field(None, description="may use these variables alone")
 
     @model_validator(mode="after")
-    def _known_functions(self) -> FormRule:
+    def _known_functions(self, info: ValidationInfo) -> FormRule:
+        if is_revalidation(info):
+            return self
         from grader.mathparse.functions import FUNCTIONS
 
         unknown = [f for f in self.require_functions + self.forbid_functions if f not in FUNCTIONS]
@@ -67,6 +79,8 @@ class FormRule(RubricModel):
 
     def queries(self, tree: Node) -> list[str]:
         """What the math worker must decide about the answer for this rule (see `broken_by`)."""
+        from grader.mathparse.ast import free_variables, functions_used
+
         present = functions_used(tree)
         wanted = [present & _FAMILIES.get(f, {f})
                   for f in self.require_functions + self.forbid_functions]
@@ -80,6 +94,8 @@ class FormRule(RubricModel):
         """Judged on what the answer depends on (`depends`: the worker's answers to `queries`):
         a term that vanishes identically (`+ 0*sigmoid(x)`) neither satisfies nor breaks a rule.
         An undecided dependence counts against the rule. With no answers, on names alone."""
+        from grader.mathparse.ast import free_variables, functions_used
+
         present = functions_used(tree)
 
         def uses(names: set[str], *, default: bool) -> bool:
@@ -119,6 +135,8 @@ class FormulaKind(ComparedQuestion[Formula]):
     @classmethod
     def prepare_submission(cls, questions: list[QuestionBase], answers: dict[str, Any],
                            ctx: GradingContext) -> None:
+        if all(is_blank(answers.get(q.id, MISSING)) for q in questions):
+            return  # no formula to check: the worker (numpy, sympy) is not started at all
         from grader.mathworker import warm_up
 
         warm_up()  # the worker imports while the references are computed here
@@ -196,7 +214,7 @@ class ExpressionQuestion(FormulaKind):
         return value.show()
 
     def reference_answer(self, ctx: GradingContext) -> Any:
-        return to_text(self.expected_value(ctx).tree)
+        return self.expected_value(ctx).plain()
 
     # -- grading ----------------------------------------------------------------------------------
 
@@ -212,7 +230,7 @@ class ExpressionQuestion(FormulaKind):
         request = MathRequest(
             kind="scalar",
             answer=got.text,
-            candidates=[to_text(c.tree) for c in candidates],
+            candidates=[c.plain() for c in candidates],
             space=space,
             symbolic=self.symbolic,
         )

@@ -18,7 +18,6 @@ from grader.checkers.base import (
     credited_verdict,
 )
 from grader.checkers.expression import Formula, FormulaKind, _as_text, _factor_words
-from grader.mathparse.ast import to_text
 from grader.report import Status
 
 if TYPE_CHECKING:
@@ -71,10 +70,10 @@ class MatrixExpressionQuestion(FormulaKind):
         return response.status == "ok" and response.results[0].outcome == "equal"
 
     def show(self, value: Formula) -> str:
-        return to_text(value.tree)
+        return value.plain()
 
     def reference_answer(self, ctx: GradingContext) -> Any:
-        return to_text(self.expected_value(ctx).tree)
+        return self.expected_value(ctx).plain()
 
     def _judge(self, got: Formula, expected: Formula, ctx: GradingContext) -> Verdict:
         alternatives = self.alternatives(ctx)
@@ -89,7 +88,7 @@ class MatrixExpressionQuestion(FormulaKind):
         request = MathRequest(
             kind="matrix",
             answer=got.text,
-            candidates=[to_text(c.tree) for c in candidates],
+            candidates=[c.plain() for c in candidates],
             world=self.world_data(ctx),
         )
         return check(request, self.timeout)
@@ -121,7 +120,7 @@ class MatrixExpressionQuestion(FormulaKind):
 
 
 def _difference(got: Formula, result: CandidateResult) -> str:
-    text = f"your answer {to_text(got.tree)} is not correct"
+    text = f"your answer {got.plain()} is not correct"
     if result.outcome == "transposed":
         return text + ": it is the transpose of the correct result (a missing or extra transpose)"
     if result.outcome in ("shape", "undefined"):

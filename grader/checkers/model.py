@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -252,12 +253,19 @@ class ModelQuestion(QuestionBase):
         chance = self._chance(dataset)
         full_at = record.heldout_accuracy - self.scoring.margin
         credit = accuracy_credit(metrics.accuracy, full_at, chance)
+        band = chance_band(chance, metrics.total)
+        at_chance = credit < 1 and metrics.accuracy <= chance + band
+        if at_chance:  # no better than guessing, within the held-out set's sampling noise
+            credit = 0.0
         status = (Status.CORRECT if credit >= 1 else Status.PARTIAL if credit > 0
                   else Status.INCORRECT)
         feedback = (f"your model reaches {metrics.accuracy:.1%} accuracy on {metrics.total} "
                     f"held-out images ({metrics.correct} right); the reference recipe reaches "
                     f"{record.heldout_accuracy:.1%}: full marks from {full_at:.1%}, none at "
                     f"{chance:.1%} (chance)")
+        if at_chance:
+            feedback += (f"; your model is at chance: no better than guessing (up to "
+                         f"{chance + band:.1%} on {metrics.total} images), so it earns no points")
         if status is Status.PARTIAL:
             feedback += f"; {full_at - metrics.accuracy:.1%} short of full marks"
         if outcome.nonfinite_rows:
@@ -269,7 +277,7 @@ class ModelQuestion(QuestionBase):
         details = {
             "accuracy": metrics.accuracy, "correct": metrics.correct,
             "heldout_size": metrics.total, "baseline_accuracy": record.heldout_accuracy,
-            "full_marks_from": full_at, "chance": chance,
+            "full_marks_from": full_at, "chance": chance, "at_chance": at_chance,
             "per_class_accuracy": metrics.per_class,
             "confused_pairs": [list(p) for p in metrics.confused[:10]],
             "param_count": prepared.match.found_params, "format": prepared.model.format,
@@ -279,6 +287,14 @@ class ModelQuestion(QuestionBase):
                  "model_peak_rss_mb": round(outcome.peak_rss_mb, 1)}
         return Verdict(status, round(credit, 6), feedback, answer=answer,
                        expected=f"{record.heldout_accuracy:.1%} (baseline)", details=details, costs=costs)
+
+
+def chance_band(chance: float, heldout: int) -> float:
+    """How far above chance guessing lands by luck: two standard errors of a guesser's accuracy
+    on `heldout` images. A model within it is at chance and earns nothing."""
+    if heldout <= 0 or not 0 < chance < 1:
+        return 0.0
+    return 2 * math.sqrt(chance * (1 - chance) / heldout)
 
 
 def accuracy_credit(accuracy: float, full_at: float, chance: float) -> float:

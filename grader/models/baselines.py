@@ -3,7 +3,8 @@
 A record is found by content, not by file name: the hash of what was trained (function,
 architecture, preprocessing, recipe) and the fingerprint of the data. Change the recipe or the
 data and the old record no longer applies. Records live in `reference/baselines/` (shipped for the
-embedded data) and in `$GRADER_BASELINE_DIR` (a course's own data), which is searched first.
+embedded data) and in `$GRADER_BASELINE_DIR` (a course's own data), which is searched first;
+`grader baseline` never writes into the package (see `default_output_dir`).
 """
 
 from __future__ import annotations
@@ -60,10 +61,22 @@ def baseline_dirs() -> list[Path]:
     return ([Path(extra)] if extra else []) + _COURSE_DIRS + [SHIPPED_DIR]
 
 
-def default_output_dir(course: Path | None = None) -> Path:
-    """$GRADER_BASELINE_DIR, else a course rubric's `baselines/` folder, else the shipped records."""
+def default_output_dir(rubric_path: Path) -> Path:
+    """$GRADER_BASELINE_DIR, else `baselines/` beside the rubric file, else (a built-in rubric,
+    inside the installed package) `./baselines`: never the package's own tracked records."""
     extra = os.environ.get("GRADER_BASELINE_DIR")
-    return Path(extra) if extra else course if course is not None else SHIPPED_DIR
+    if extra:
+        return Path(extra)
+    from grader.builtins import rubrics_dir
+
+    if rubric_path.resolve().parent == rubrics_dir().resolve():
+        return Path("baselines")
+    return rubric_path.parent / "baselines"
+
+
+def searched(folder: Path) -> bool:
+    """Whether grading looks for records in this folder."""
+    return any(folder.resolve() == known.resolve() for known in baseline_dirs())
 
 
 def record_filename(record: BaselineRecord) -> str:

@@ -18,7 +18,7 @@ Shape = tuple[int, ...]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- layers ---------------------------------------------------------------------------------------
