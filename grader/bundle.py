@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from grader.checkers.base import QuestionBase
 from grader.checkers.format_only import FormatOnlyQuestion
 from grader.hints import hint_for
-from grader.rubric import LoadedRubric, Rubric
+from grader.rubric import LoadedRubric, Rubric, kinds_used, rubric_model
 from grader.template import question_text, render_template
 
 BUNDLE_SCHEMA_VERSION = 1
@@ -129,7 +129,7 @@ def write_bundle(loaded: LoadedRubric, out: Path, student: str | None = None) ->
     if rubric.student_bundle:
         raise BundleError(f"{loaded.path} is already a student bundle")
     data, texts = reduced_rubric(rubric, student)
-    reduced = Rubric.model_validate(data)
+    reduced = rubric_model(kinds_used(data)).model_validate(data)
     manifest = BundleManifest(
         assignment=rubric.assignment, title=rubric.title, student=student,
         questions=[BundleQuestion(id=q.id, kind=q.kind, self_check=effective_policy(q), hidden=q.hidden)

@@ -120,7 +120,8 @@ PROBLEMS = [
     ("answer-disagrees", "references: [refs.py]\n",
      "    reference: {function: dense_params, params: {inputs: 3, outputs: 2}}\n    answer: 9\n",
      "field answer: 9 differs from what dense_params computes, 8"),
-    ("answer-unreadable", "", "    answer: lots\n", "field reference (params)"),
+    ("answer-unreadable", "", "    answer: lots\n",
+     "field reference: AnswerParseError: your answer 'lots' is not a number"),
     ("answer-with-randomise", "references: [refs.py]\n",
      "    reference: {function: dense_params, params: {inputs: 3, outputs: 2}}\n    answer: 8\n"
      "    randomise: {params: {inputs: {dist: integers, low: 2, high: 9}}}\n",
@@ -250,13 +251,13 @@ def test_a_references_file_may_import_its_own_helpers(tmp_path: Path) -> None:
     assert load_rubric(rubric, compute_references=True).rubric.questions[0].answer == 25
 
 
-def test_a_course_rubric_does_not_move_where_built_in_baselines_are_written(
+def test_baselines_are_written_beside_a_course_rubric_and_never_into_the_package(
         graded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader.course import course_baselines
     from grader.models.baselines import SHIPPED_DIR, default_output_dir
     from grader.rubric import resolve_assignment
 
     monkeypatch.delenv("GRADER_BASELINE_DIR", raising=False)
     load_rubric(graded["rubric"])
-    assert default_output_dir(course_baselines(resolve_assignment("apl405-hw2"))) == SHIPPED_DIR
-    assert default_output_dir(course_baselines(graded["rubric"])) == graded["rubric"].parent / "baselines"
+    built_in = default_output_dir(resolve_assignment("apl405-hw2"))
+    assert built_in == Path("baselines") and built_in.resolve() != SHIPPED_DIR.resolve()
+    assert default_output_dir(graded["rubric"]) == graded["rubric"].parent / "baselines"

@@ -16,7 +16,7 @@ from grader.checkers.base import ComparedQuestion, GradingContext, QuestionBase
 from grader.checkers.format_only import FormatOnlyQuestion
 from grader.hints import ANSWERS_FILE_LINE, hint_for, pool_examples
 from grader.report import Status
-from grader.rubric import Rubric, load_rubric
+from grader.rubric import Rubric, load_rubric, rubric_model
 from grader.template import render_template
 
 STUDENTS = [f"leak-{i:02d}" for i in range(50)]
@@ -125,7 +125,7 @@ def test_a_pool_value_that_is_the_answer_is_skipped() -> None:
         "reference": {"function": "network_params",
                       "params": {"input": [1536], "layers": [{"type": "linear", "out_features": 1536,
                                                                "bias": False}]}}}]}
-    r = Rubric.model_validate(data)
+    r = rubric_model({"number"}).model_validate(data)
     ctx = r.context(None)
     q = r.questions[0]
     assert q.reference_answer(ctx) == 2359296
