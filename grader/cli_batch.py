@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from grader.cli_common import assignment_option, load_assignment
+from grader.cli_doctor import sandbox_option, use_sandbox
 
 
 def _usage(message: str) -> NoReturn:
@@ -62,8 +63,9 @@ def _load_for_outdir(outdir: Path, assignment: str | None) -> Any:
 @click.option("--retry-failures", is_flag=True, help="regrade submissions whose grading crashed or timed out")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="the TA's decisions [default: OUTDIR/overrides.yaml]")
+@sandbox_option
 def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: float | None, force: bool,
-          retry_failures: bool, overrides: Path | None) -> None:
+          retry_failures: bool, overrides: Path | None, sandbox: str | None) -> None:
     """Grade every submission under ROOT: folders, zips, answers files, Canvas and Gradescope exports.
 
     ROOT is a folder, or the LMS download as one .zip (unpacked into OUTDIR/.inputs).
@@ -80,6 +82,7 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
     if root.is_file() and root.suffix.lower() != ".zip":
         _usage(f"{root} is a file: ROOT is a folder of submissions or an LMS download as a .zip")
     _check_overrides(overrides, outdir)
+    use_sandbox(sandbox, loaded)
     options = BatchOptions(
         jobs=jobs or default_jobs(), timeout=timeout or DEFAULT_TIMEOUT, force=force,
         retry_failures=retry_failures, overrides=overrides, progress=sys.stderr, tty=sys.stderr.isatty(),

@@ -76,6 +76,8 @@ class Summary(BaseModel):
     histogram: Histogram
     questions: list[QuestionSummary]
     rows: list[SubmissionRow]
+    sandboxes: dict[str, int] = Field(default_factory=dict,
+                                      description="reports per sandbox layer their code ran under")
 
 
 def build_summary(
@@ -88,7 +90,16 @@ def build_summary(
         scores=_stats(totals, rubric.max_score), histogram=_histogram(totals, rubric.max_score),
         questions=[_question(q.id, q.title, q.points, q.hidden, only, rubric) for q in rubric.questions],
         rows=[_row(path, report, outdir) for path, report in sorted(reports, key=lambda e: e[1].submission)],
+        sandboxes=_sandboxes(only),
     )
+
+
+def _sandboxes(reports: list[Report]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for report in reports:
+        if report.sandbox:
+            counts[report.sandbox] = counts.get(report.sandbox, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _stats(values: list[float], max_score: float) -> ScoreStats:
@@ -168,13 +179,22 @@ def render_html(summary: Summary) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(summary.assignment)}: class summary</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(summary.assignment)}</h1>",
-        f'<p class="sub">{escape(summary.title)} · grader {escape(summary.grader_version)}</p>',
+        f'<p class="sub">{escape(summary.title)} · grader {escape(summary.grader_version)}'
+        f"{_sandbox_note(summary.sandboxes)}</p>",
         _cards(summary), "<h2>Scores</h2>", _histogram_svg(summary.histogram, stats.count),
         "<h2>Questions</h2>", _questions_svg(summary.questions), _status_table(summary.questions),
         "<h2>Common mistakes</h2>", _mistakes_table(summary.questions),
         "<h2>Submissions</h2>", _rows_table(summary.rows), "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _sandbox_note(sandboxes: dict[str, int]) -> str:
+    if not sandboxes:
+        return ""
+    layers = ", ".join(f"{escape(layer)} ({count})" for layer, count in sandboxes.items())
+    weak = " (the process layer hides no file from student code)" if "process" in sandboxes else ""
+    return f" · student code ran under: {layers}{weak}"
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
