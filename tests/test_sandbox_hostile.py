@@ -16,6 +16,7 @@ import secrets
 import shutil
 import socket
 import stat
+import subprocess
 import tempfile
 import textwrap
 import time
@@ -318,6 +319,9 @@ def scene(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         path.chmod(0o755)
     secret = f"s3cret-{os.getpid()}-{time.monotonic_ns()}"
     monkeypatch.setenv("GRADER_TEST_SECRET", secret)
+    # a process of the grader's user started with the secret (/proc shows a process's environment
+    # as it was at exec, so the test's own setenv alone would not be visible there)
+    holder = subprocess.Popen(["sleep", "120"], env={"GRADER_TEST_SECRET": secret})
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
@@ -351,6 +355,8 @@ def scene(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         "grader_pid": os.getpid(),
     }
     listener.close()
+    holder.kill()
+    holder.wait()
     shutil.rmtree(tmp_path, ignore_errors=True)
     for pid in lingering(mark):  # never leave anything behind, whatever the layer did
         os.kill(pid, 9)

@@ -104,7 +104,8 @@ def bwrap_prefix(work: Path, scratch_mb: int) -> list[str]:
         cmd += ["--ro-bind", str(folder_path), str(folder_path)]
     for hidden in reference_copies(read_only):  # an empty folder over it
         cmd += ["--tmpfs", str(hidden)]
-    cmd += ["--bind", str(work), str(work), "--chdir", str(work), "--hostname", "sandbox", "--"]
+    cmd += ["--bind", str(work), str(work), "--remount-ro", "/", "--chdir", str(work),
+            "--hostname", "sandbox", "--"]
     return cmd
 
 
