@@ -85,6 +85,7 @@ class ReferenceStore:
         if self._db is None:
             try:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.chmod(self.path.parent, 0o700)  # a folder made by an older version was 0755
                 secret = read_secret(self.path.parent)
                 if secret is None:
                     return None
