@@ -58,8 +58,8 @@ def render(report: dict[str, Any]) -> str:
         )
     else:
         lines.append(
-            "Not root: student code runs as your own user; under the process layer it can "
-            "read and write what you can. Prefer bwrap."
+            "Not root: student code runs as your own user; bwrap and namespace hide your files "
+            "from it, the process layer does not (it can read and write what you can)."
         )
     lines.append(
         f"Layer used (GRADER_SANDBOX_LAYER={report['requested']}): {report['default'] or 'none'}"
@@ -73,7 +73,7 @@ def render(report: dict[str, Any]) -> str:
             + (f" ({probe['reason']})" if probe["reason"] else "")
         )
     strongest = report["layers"][0]
-    if not strongest["available"]:
+    if not strongest["available"] and not report.get("problem"):
         lines += ["", "To enable bubblewrap, the strongest layer:", f"  {strongest['advice']}"]
     return "\n".join(lines)
 

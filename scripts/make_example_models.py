@@ -83,9 +83,24 @@ def names(net: SpecNetwork, style: str) -> dict[str, str]:
     return out
 
 
+TRAINED: dict[int, tuple[SpecNetwork, dict[str, str]]] = {}  # id(tensors) -> network, file names
+
+
 def tensors(net: SpecNetwork, style: str,
             dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
-    return {k: v.to(dtype) for k, v in export_tensors(net, names(net, style)).items()}
+    found = {k: v.to(dtype) for k, v in export_tensors(net, names(net, style)).items()}
+    TRAINED[id(found)] = (net, names(net, style))
+    return found
+
+
+def accuracy(net: SpecNetwork, weights: dict[str, torch.Tensor], mapping: dict[str, str]) -> float:
+    """Held-out accuracy of `weights` in `net`'s architecture, as the recipe preprocesses."""
+    job, data = JOBS[id(net)], embedded_digits()
+    copy = SpecNetwork(net.arch)
+    load_into(copy, weights, mapping)
+    x = prepare_inputs(data.x_heldout, job.preprocess, tuple(job.architecture.input), data.x_train)
+    _, predicted = predict(copy, torch.from_numpy(x), 512)
+    return float((predicted.numpy() == data.y_heldout).mean())
 
 
 class Net(torch.nn.Module):

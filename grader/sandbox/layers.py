@@ -232,7 +232,7 @@ def choose_layer(requested: str | None = None) -> Layer:
         raise WeakLayerOnly(refusal())
     if wanted not in LAYERS:
         raise ValueError(f"unknown sandbox layer {wanted!r}; choose {', '.join(CHOICES)}")
-    status = available(wanted)  # type: ignore[arg-type]
+    status = available(wanted)
     if not status.available:
         raise LookupError(f"the sandbox layer {wanted!r} is not available here: {status.detail}")
     return status.layer

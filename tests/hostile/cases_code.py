@@ -189,7 +189,7 @@ ATTACK_LIST = [
                     pass
         if written > 2048:
             raise RuntimeError(f"LEAK wrote {written} MB in /dev/shm")
-        """) + ZEROS, "incorrect"),
+        """) + ZEROS, WRONG),  # writing 2 GB may also take the whole time limit on a busy machine
     Attack("see the grader's processes", "see the grader's processes", _d("""
         import os
         for pid in filter(str.isdigit, os.listdir("/proc")):
