@@ -97,14 +97,14 @@ def enter(plan: dict[str, Any]) -> None:
     for link, target in plan["symlinks"].items():
         _make_parents(new + link)
         os.symlink(target, new + link)
+    _scratch(new, int(plan["scratch_mb"]))  # first: a folder bound below /tmp goes on top of it
+    _devices(new)
     for source in plan["read_only"]:
         _mountpoint_for(source, new + source)
         _bind(source, new + source, read_only=True)
     for hidden in plan["hidden"]:
         _mount("tmpfs", new + hidden, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_RDONLY,
                "size=4k,mode=0555")
-    _devices(new)
-    _scratch(new, int(plan["scratch_mb"]))
     os.makedirs(new + "/proc", mode=0o555)
     _mount("proc", new + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
     work = str(plan["work"])
@@ -116,7 +116,7 @@ def enter(plan: dict[str, Any]) -> None:
 
 
 def _devices(new: str) -> None:
-    os.makedirs(new + "/dev", mode=0o755)
+    os.makedirs(new + "/dev", mode=0o755, exist_ok=True)
     for name in DEVICES:
         _mountpoint_for("/dev/" + name, new + "/dev/" + name)
         _mount("/dev/" + name, new + "/dev/" + name, None, _MS_BIND)
