@@ -127,3 +127,30 @@ def test_grade_with_bwrap_masked_uses_the_namespace_layer(
     assert report["sandbox"] == "namespace"
     code = {q["id"]: q["status"] for q in report["questions"] if q["id"].endswith("_code")}
     assert code == {"p3b_gradient_code": "correct", "p4_momentum_code": "correct"}
+
+
+@pytest.mark.parametrize(
+    ("layers_used", "weak"),
+    [(["bwrap", "bwrap"], False), (["namespace", "process"], True)],
+    ids=["bwrap only", "some on the process layer"],
+)
+def test_the_summary_counts_the_layers(tmp_path: Path, layers_used: list[str], weak: bool) -> None:
+    from grader.report import Report
+    from grader.rubric import load_rubric, resolve_assignment
+    from grader.summary import build_summary, render_html
+
+    golden = REPO / "tests" / "golden" / "csc411-a1" / "alice.json"
+    reports = []
+    for number, layer in enumerate(layers_used):
+        report = Report.model_validate_json(golden.read_text())
+        report.submission, report.sandbox = f"s{number}", layer
+        reports.append((tmp_path / f"s{number}.json", report))
+    summary = build_summary(reports, load_rubric(resolve_assignment("csc411-a1")).rubric,
+                            outdir=tmp_path)
+    expected: dict[str, int] = {}
+    for layer in layers_used:
+        expected[layer] = expected.get(layer, 0) + 1
+    assert summary.sandboxes == expected
+    page = render_html(summary)
+    assert "student code ran under: " in page
+    assert ("hides no file" in page) is weak
