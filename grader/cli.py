@@ -16,6 +16,7 @@ import click
 
 from grader import __version__
 from grader.cli_common import ExitCode, assignment_option, fail_usage, load_assignment, write_output
+from grader.cli_doctor import sandbox_option, use_sandbox
 from grader.names import json_for_terminal
 
 
@@ -43,9 +44,11 @@ def cli() -> None:
 @assignment_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="write the report here")
 @click.option("--format", "fmt", type=click.Choice(["json", "gradescope"]), default="json", show_default=True)
-def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> None:
+@sandbox_option
+def grade(submission: Path, assignment: str, output: Path | None, fmt: str, sandbox: str | None) -> None:
     """Grade one submission (a folder, a .zip or an answers file) and print its JSON report."""
     loaded = load_assignment(assignment)
+    use_sandbox(sandbox, loaded)
     from grader.grading import grade_path
 
     started = time.monotonic()
@@ -64,10 +67,12 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str) -> N
 @cli.command()
 @click.argument("submission", type=click.Path(exists=True, path_type=Path))
 @assignment_option
-def check(submission: Path, assignment: str) -> None:
+@sandbox_option
+def check(submission: Path, assignment: str, sandbox: str | None) -> None:
     """Self-check before the deadline: feedback on visible questions, hidden ones only counted.
     ASSIGNMENT may be a student bundle (`grader student-bundle`): it works offline."""
     loaded = load_assignment(assignment, bundle_task=None)
+    use_sandbox(sandbox, loaded, self_check=True)
     from grader.feedback import render_check
     from grader.grading import grade_path
 

@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands, so that `grader --help` stays fa
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -13,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from grader.cli_common import assignment_option, load_assignment
+from grader.cli_doctor import sandbox_option, use_sandbox
 from grader.names import for_terminal, json_for_terminal
 
 
@@ -63,6 +65,7 @@ def _load_for_outdir(outdir: Path, assignment: str | None) -> Any:
 @click.option("--retry-failures", is_flag=True, help="regrade submissions whose grading crashed or timed out")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="the TA's decisions [default: OUTDIR/overrides.yaml]")
+@sandbox_option
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="grade in this machine's process pool, or on a Dask cluster")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
@@ -77,7 +80,7 @@ def _load_for_outdir(outdir: Path, assignment: str | None) -> Any:
               help="dask: the workers see ROOT at the same path; submissions are read there, not sent")
 def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: float | None, force: bool,
           retry_failures: bool, overrides: Path | None, executor: str, scheduler: str | None, cluster: str,
-          workers: int | None, cluster_config: Path | None, shared_root: bool) -> None:
+          workers: int | None, cluster_config: Path | None, shared_root: bool, sandbox: str | None) -> None:
     """Grade every submission under ROOT: folders, zips, answers files, Canvas and Gradescope exports.
 
     ROOT is a folder, or the LMS download as one .zip (unpacked into OUTDIR/.inputs).
@@ -95,12 +98,14 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
     if root.is_file() and root.suffix.lower() != ".zip":
         _usage(f"{root} is a file: ROOT is a folder of submissions or an LMS download as a .zip")
     _check_overrides(overrides, outdir)
+    if executor != "dask":  # on Dask, each worker settles the layer (below)
+        use_sandbox(sandbox, loaded)
     options = BatchOptions(
         jobs=jobs or default_jobs(), timeout=timeout or DEFAULT_TIMEOUT, force=force,
         retry_failures=retry_failures, overrides=overrides, progress=sys.stderr, tty=sys.stderr.isatty(),
     )
     if executor == "dask":
-        _use_dask(options, loaded, scheduler, cluster, workers, cluster_config, shared_root)
+        _use_dask(options, loaded, scheduler, cluster, workers, cluster_config, shared_root, sandbox)
     elif (scheduler, workers, cluster_config, shared_root, cluster) != (None, None, None, False, "local"):
         _usage("--scheduler, --cluster, --workers, --cluster-config and --shared-root go with --executor dask")
     try:
@@ -117,20 +122,18 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
 
 
 def _use_dask(options: Any, loaded: Any, scheduler: str | None, cluster: str, workers: int | None,
-             cluster_config: Path | None, shared_root: bool) -> None:
-    """Dask settings, and the sandbox layer every worker must offer: the one this machine would
-    use (or GRADER_SANDBOX_LAYER), so that a weaker worker refuses instead of grading."""
-    from grader.batch.dask_executor import SANDBOXED_KINDS, DaskSettings
+             cluster_config: Path | None, shared_root: bool, sandbox: str | None) -> None:
+    """Dask settings, and the sandbox layer every worker must offer (`--sandbox`, else
+    GRADER_SANDBOX_LAYER, else `auto`: bwrap or namespace): a worker that lacks it refuses its
+    chunks instead of grading on a weaker layer. This machine's own layers do not matter."""
+    from grader.batch.dask_executor import DaskSettings
+    from grader.cli_doctor import runs_student_code
+    from grader.sandbox.layers import LAYER_ENV
 
     options.dask = DaskSettings(scheduler=scheduler, cluster=cluster, workers=workers,  # type: ignore[arg-type]
                                 cluster_config=cluster_config, shared_root=shared_root)
-    if any(q.kind in SANDBOXED_KINDS for q in loaded.rubric.questions):
-        from grader.sandbox.layers import choose_layer
-
-        try:
-            options.required_layer = choose_layer()
-        except (LookupError, ValueError) as err:
-            _usage(str(err))
+    if runs_student_code(loaded):
+        options.required_layer = sandbox or os.environ.get(LAYER_ENV) or "auto"
 
 
 @click.command()

@@ -5,11 +5,19 @@ The key is the reference code itself (a digest of `reference/`'s sources), the f
 its params: change either and the entry is simply not found. Only answers that survive a JSON
 round trip unchanged are stored. A cache that cannot be opened or written is skipped silently:
 it only ever saves time.
+
+Only the grader writes it: the folder is private (0700) and lies outside everything the sandbox
+binds, so student code never reaches it on the bwrap and namespace layers (nor, as root, on the
+process layer: the code runs as another uid). Each entry also carries an HMAC-SHA256 of its key
+and value under a per-user secret (`key`, 0600, in the same folder); an entry whose MAC does not
+match (edited by anything but the grader) is treated as missing, recomputed and overwritten. A
+secret that is not a private file of this user switches the cache off.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -20,6 +28,9 @@ from typing import Any
 MISS = object()
 DISABLE_ENV = "GRADER_NO_CACHE"
 DIR_ENV = "GRADER_CACHE_DIR"
+SECRET_FILE = "key"
+_SECRET_BYTES = 32
+_TABLE = "refs_v2"  # with a MAC: entries of the first table are never trusted
 
 
 def cache_dir() -> Path:
@@ -41,22 +52,56 @@ def code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+def read_secret(folder: Path) -> bytes | None:
+    """This user's MAC secret in `folder`, created on first use; None when the file is not a
+    private regular file of this user (then nothing is cached)."""
+    path = folder / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    else:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(_SECRET_BYTES))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        secret = handle.read(_SECRET_BYTES + 1)
+    private = info.st_uid == os.geteuid() and not info.st_mode & 0o077
+    return secret if private and len(secret) == _SECRET_BYTES else None
+
+
 class ReferenceStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._secret: bytes | None = None
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.chmod(self.path.parent, 0o700)  # a folder made by an older version was 0755
+                secret = read_secret(self.path.parent)
+                if secret is None:
+                    return None
                 db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
-                db.execute("CREATE TABLE IF NOT EXISTS refs (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} "
+                           "(key TEXT PRIMARY KEY, value TEXT NOT NULL, mac TEXT NOT NULL)")
             except (OSError, sqlite3.Error):
                 return None
-            self._db = db
+            self._db, self._secret = db, secret
         return self._db
+
+    def _mac(self, key: str, text: str) -> str:
+        assert self._secret is not None
+        return hmac.new(self._secret, f"{key}\0{text}".encode(), hashlib.sha256).hexdigest()
 
     @staticmethod
     def key(function: str, params_json: str) -> str:
@@ -67,10 +112,17 @@ class ReferenceStore:
         if db is None:
             return MISS
         try:
-            row = db.execute("SELECT value FROM refs WHERE key = ?", (key,)).fetchone()
+            row = db.execute(f"SELECT value, mac FROM {_TABLE} WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error:
             return MISS
-        return MISS if row is None else json.loads(row[0])
+        if row is None or not isinstance(row[0], str) or not isinstance(row[1], str):
+            return MISS
+        if not hmac.compare_digest(row[1].encode(), self._mac(key, row[0]).encode()):
+            return MISS  # not written by the grader: recomputed, then overwritten
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return MISS
 
     def put(self, key: str, value: Any) -> None:
         text = portable_json(value)
@@ -80,7 +132,8 @@ class ReferenceStore:
         if db is None:
             return
         try:
-            db.execute("INSERT OR REPLACE INTO refs (key, value) VALUES (?, ?)", (key, text))
+            db.execute(f"INSERT OR REPLACE INTO {_TABLE} (key, value, mac) VALUES (?, ?, ?)",
+                       (key, text, self._mac(key, text)))
         except sqlite3.Error:
             return
 

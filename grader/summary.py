@@ -6,7 +6,6 @@ common mistakes and links to every report. Student text is escaped everywhere.
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -99,8 +98,8 @@ class Summary(BaseModel):
     rows: list[SubmissionRow]
     needs_person: list[NeedsPerson] = Field(
         default_factory=list, description="answers the grader could not decide: for the TA")
-    sandbox_layers: dict[str, int] = Field(
-        default_factory=dict, description="sandbox layer -> submissions whose code ran in it")
+    sandboxes: dict[str, int] = Field(default_factory=dict,
+                                      description="reports per sandbox layer their code ran under")
 
 
 def build_summary(
@@ -114,7 +113,7 @@ def build_summary(
         questions=[_question(q.id, q.title, q.points, q.hidden, only, rubric) for q in rubric.questions],
         rows=_rows(reports, outdir),
         needs_person=_needs_person(only),
-        sandbox_layers=dict(Counter(r.sandbox for r in only if r.sandbox)),
+        sandboxes=_sandboxes(only),
     )
 
 
@@ -125,6 +124,14 @@ def _needs_person(reports: list[Report]) -> list[NeedsPerson]:
         for r in sorted(reports, key=lambda r: r.submission) for q in r.questions
         if q.details.get(NEEDS_PERSON) and q.override is None
     ]
+
+
+def _sandboxes(reports: list[Report]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for report in reports:
+        if report.sandbox:
+            counts[report.sandbox] = counts.get(report.sandbox, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _stats(values: list[float], max_score: float) -> ScoreStats:
@@ -213,7 +220,8 @@ def render_html(summary: Summary) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(summary.assignment)}: class summary</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(summary.assignment)}</h1>",
-        f'<p class="sub">{escape(summary.title)} · grader {escape(summary.grader_version)}</p>',
+        f'<p class="sub">{escape(summary.title)} · grader {escape(summary.grader_version)}'
+        f"{_sandbox_note(summary.sandboxes)}</p>",
         _cards(summary), "<h2>Scores</h2>", _histogram_svg(summary.histogram, stats.count),
         "<h2>Questions</h2>", _questions_svg(summary.questions), _status_table(summary.questions),
         "<h2>Common mistakes</h2>", _mistakes_table(summary.questions),
@@ -234,6 +242,14 @@ def _needs_person_table(items: list[NeedsPerson]) -> list[str]:
             f"{rows}</table>"]
 
 
+def _sandbox_note(sandboxes: dict[str, int]) -> str:
+    if not sandboxes:
+        return ""
+    layers = ", ".join(f"{escape(layer)} ({count})" for layer, count in sandboxes.items())
+    weak = " (the process layer hides no file from student code)" if "process" in sandboxes else ""
+    return f" · student code ran under: {layers}{weak}"
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
@@ -244,7 +260,7 @@ def _cards(summary: Summary) -> str:
     cards = [("submissions", str(summary.submissions)), ("mean", f"{_fmt(stats.mean)} / {_fmt(stats.max_score)}"),
              ("median", _fmt(stats.median)), ("std. dev.", _fmt(stats.stdev)),
              ("range", f"{_fmt(stats.min)} – {_fmt(stats.max)}"), ("failed to grade", str(failed)),
-             ("sandbox layer", _layers(summary.sandbox_layers))]
+             ("sandbox layer", _layers(summary.sandboxes))]
     return '<div class="cards">' + "".join(
         f'<div class="card">{escape(label)}<b>{escape(value)}</b></div>' for label, value in cards) + "</div>"
 

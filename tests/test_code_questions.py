@@ -431,7 +431,7 @@ def test_example_submissions_through_the_cli(name: str) -> None:
             "feedback"
         ]
     if name != "carol.yaml":
-        assert report["sandbox"] in ("bwrap", "unshare", "process")
+        assert report["sandbox"] in ("bwrap", "namespace", "process")
 
 
 def test_self_check_shows_the_code_feedback() -> None:

@@ -189,15 +189,27 @@ def test_baseline_usage_errors(args: list[str], fragment: str) -> None:
 
 
 @pytest.mark.slow
-def test_example_models_regenerate_identically() -> None:
+@pytest.mark.parametrize(
+    "kernels",
+    [None, "avx2"],
+    ids=["this CPU's kernels", "AVX2 kernels, as on a CPU without AVX-512"],
+)
+def test_example_models_regenerate_identically(kernels: str | None) -> None:
+    """The committed example models are what their recipes train on any x86-64 CPU: the same
+    tensors and held-out accuracy (weights differ by up to 0.74 between AVX-512 and AVX2)."""
+    import os
     import subprocess
     import sys
 
+    env = dict(os.environ)
+    if kernels is not None:
+        env["ATEN_CPU_CAPABILITY"] = kernels  # torch's kernel choice, lowered as on an older CPU
     result = subprocess.run(
         [sys.executable, "scripts/make_example_models.py", "--check"],
         cwd=REPO,
         capture_output=True,
         text=True,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("same") == 9

@@ -92,7 +92,7 @@ def test_summary_notes_show_submission_warnings_and_the_sandbox_layer(tmp_path: 
     plain.submission = "bob"
     summary = build_summary([(tmp_path / "reports/alice.json", warned), (tmp_path / "reports/bob.json", plain)],
                             LOADED.rubric, outdir=tmp_path)
-    assert summary.rows[0].warnings == warned.warnings and summary.sandbox_layers == {"bwrap": 1}
+    assert summary.rows[0].warnings == warned.warnings and summary.sandboxes == {"bwrap": 1}
     page = render_html(summary)
     assert "q3_flops_no_bas" in page and "sandbox layer<b>bwrap</b>" in page
 

@@ -65,3 +65,48 @@ def test_unwritable_cache_is_skipped(tmp_path: Path) -> None:
     store = refcache.ReferenceStore(blocker / "sub" / "c.sqlite")
     store.put("k", 1)
     assert store.get("k") is refcache.MISS
+
+
+def _entries(folder: Path) -> list[tuple[str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(folder / "references.sqlite") as db:
+        return list(db.execute("SELECT key, value FROM refs_v2"))
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE refs_v2 SET value = '0'",
+        "UPDATE refs_v2 SET mac = upper(mac)",
+        "UPDATE refs_v2 SET mac = 'é'",
+        "INSERT OR REPLACE INTO refs_v2 (key, value, mac) SELECT key, '0', '' FROM refs_v2",
+    ],
+    ids=["value rewritten", "mac rewritten", "mac not ascii", "entry forged without the secret"],
+)
+def test_a_tampered_entry_is_recomputed(calls: list[dict[str, Any]], tmp_path: Path, tamper: str) -> None:
+    import sqlite3
+
+    assert _compute(PARAMS) == 50_890
+    refcache._STORES.clear()
+    with sqlite3.connect(tmp_path / "references.sqlite") as db:
+        db.execute(tamper)
+    refcache._STORES.clear()
+    assert _compute(PARAMS) == 50_890
+    assert len(calls) == 2
+    assert [value for _, value in _entries(tmp_path)] == ["50890"]  # the forged entry is replaced
+
+
+def test_the_secret_and_folder_are_private(calls: list[dict[str, Any]], tmp_path: Path) -> None:
+    _compute(PARAMS)
+    secret = tmp_path / refcache.SECRET_FILE
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert len(secret.read_bytes()) == 32
+
+
+def test_a_shared_secret_switches_the_cache_off(calls: list[dict[str, Any]], tmp_path: Path) -> None:
+    (tmp_path / refcache.SECRET_FILE).write_bytes(b"k" * 32)
+    (tmp_path / refcache.SECRET_FILE).chmod(0o644)
+    _compute(PARAMS)
+    _compute(PARAMS)
+    assert len(calls) == 2

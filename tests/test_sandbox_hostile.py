@@ -2,8 +2,9 @@
 
 Each hostile function runs through the real worker (`grader.sandbox.worker_call`) and reports
 through its return value what it managed to do (1 = it got through). The table says, per layer,
-whether the attack is contained; under bubblewrap none succeeds. Expectations for the fallback
-layers depend on whether the grader is root (then the code runs as a uid of its own).
+whether the attack is contained; under bubblewrap and the namespace layer none succeeds.
+Expectations for the process layer depend on whether the grader is root (then the code runs as a
+uid of its own). `test_sandbox_nonroot.py` runs this module again as an ordinary user.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import secrets
 import shutil
 import socket
 import stat
+import subprocess
 import tempfile
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from grader import refcache
 from grader.sandbox import Limits, SandboxResult, run_python
 from grader.sandbox.layers import LAYERS, available, running_as_root
 from tests.processes import lingering
@@ -37,9 +40,12 @@ class Attack:
     source: str  # the student's file; {placeholders} are filled by the test
     contained: dict[str, bool]  # layer -> contained (as root / not root: see `expected`)
     contained_not_root: dict[str, bool] | None = None
+    limits: Limits = field(default_factory=lambda: LIMITS)
 
 
-ALL = {"bwrap": True, "unshare": True, "process": True}
+ALL = {"bwrap": True, "namespace": True, "process": True}
+HIDING = {"bwrap": True, "namespace": True, "process": False}  # only the layers hiding files
+SHM_LIMITS = Limits(wall_seconds=8, cpu_seconds=4, memory_mb=512, processes=8, output_kb=16)
 
 ATTACKS = {
     "infinite loop": Attack("def f():\n    while True:\n        pass\n", ALL),
@@ -88,7 +94,7 @@ ATTACKS = {
                 return 0
         """,
         ALL,
-        {"bwrap": True, "unshare": False, "process": False},
+        HIDING,
     ),
     "read a classmate's submission": Attack(
         """
@@ -98,7 +104,7 @@ ATTACKS = {
             except OSError:
                 return 0
         """,
-        {"bwrap": True, "unshare": False, "process": False},
+        HIDING,
     ),
     "read the grader's environment": Attack(
         """
@@ -115,7 +121,7 @@ ATTACKS = {
             return 0
         """,
         ALL,
-        {"bwrap": True, "unshare": True, "process": False},
+        HIDING,
     ),
     "connect to a loopback listener": Attack(
         """
@@ -127,7 +133,7 @@ ATTACKS = {
             except OSError:
                 return 0
         """,
-        {"bwrap": True, "unshare": True, "process": False},
+        HIDING,
     ),
     "background process outlives the call": Attack(
         """
@@ -141,9 +147,127 @@ ATTACKS = {
             return 0
         """,
         ALL,
-        {"bwrap": True, "unshare": True, "process": False},
+        HIDING,
     ),
 }
+
+
+ATTACKS.update({
+    "import the installed reference package": Attack(
+        """
+        def f():
+            try:
+                import reference.code_refs
+                return 1
+            except ImportError:
+                return 0
+        """,
+        HIDING,
+    ),
+    "read the reference sources and the rubric": Attack(
+        """
+        def f():
+            for path in ({reference_source!r}, {rubric!r}):
+                try:
+                    open(path).read()
+                    return 1
+                except OSError:
+                    pass
+            return 0
+        """,
+        HIDING,
+    ),
+    "find other answers files in /tmp": Attack(
+        """
+        import glob
+        def f():
+            return int(bool(glob.glob("/tmp/*/{mark}-answers.yaml")))
+        """,
+        HIDING,
+    ),
+    "files in /tmp, /var/tmp, /dev/shm outlive the call": Attack(
+        """
+        def f():
+            wrote = 0
+            for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+                try:
+                    with open(folder + "/{mark}-left", "w") as out:
+                        out.write("x")
+                    wrote = 1
+                except OSError:
+                    pass
+            return wrote
+        """,
+        HIDING,
+    ),
+    "fill /dev/shm past the memory limit": Attack(
+        """
+        import os
+        def f():
+            written = 0
+            try:
+                for part in range(24):   # 24 x 32 MB = 768 MB, past the 512 MB limit
+                    with open(f"/dev/shm/{mark}-{{part}}", "wb") as out:
+                        for _ in range(32):
+                            out.write(b"x" * (1 << 20))
+                            written += 1
+            except OSError:
+                pass
+            finally:
+                for part in range(24):
+                    try:
+                        os.unlink(f"/dev/shm/{mark}-{{part}}")
+                    except OSError:
+                        pass
+            return int(written > 512)
+        """,
+        HIDING,
+        limits=SHM_LIMITS,
+    ),
+    "see the grader's processes": Attack(
+        """
+        import os
+        def f():
+            return int(os.path.exists("/proc/{grader_pid}/cmdline"))
+        """,
+        HIDING,
+    ),
+    "open the reference cache": Attack(
+        """
+        def f():
+            try:
+                open({cache_file!r}, "rb").read(1)
+                return 1
+            except OSError:
+                return 0
+        """,
+        ALL,
+        HIDING,
+    ),
+    "forge overrides.yaml in the output folder": Attack(
+        """
+        def f():
+            try:
+                with open({outdir!r} + "/overrides.yaml", "w") as out:
+                    out.write("alice: {{q1: 100}}")
+                return 1
+            except OSError:
+                return 0
+        """,
+        ALL,
+        HIDING,
+    ),
+    "read the output folder's reports": Attack(
+        """
+        def f():
+            try:
+                return int("score" in open({outdir!r} + "/reports/alice.json").read())
+            except OSError:
+                return 0
+        """,
+        HIDING,
+    ),
+})
 
 
 def expected_contained(attack: Attack, layer: str) -> bool:
@@ -195,11 +319,27 @@ def scene(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         path.chmod(0o755)
     secret = f"s3cret-{os.getpid()}-{time.monotonic_ns()}"
     monkeypatch.setenv("GRADER_TEST_SECRET", secret)
+    # a process of the grader's user started with the secret (/proc shows a process's environment
+    # as it was at exec, so the test's own setenv alone would not be visible there)
+    holder = subprocess.Popen(["sleep", "120"], env={"GRADER_TEST_SECRET": secret})
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
     listener.setblocking(False)
     mark = f"30.{secrets.randbelow(10**9):09d}"
+    (tmp_path / f"{mark}-answers.yaml").write_text("q1: 42\n")
+    (tmp_path / f"{mark}-answers.yaml").chmod(0o644)
+    outdir = tmp_path / "out"
+    (outdir / "reports").mkdir(parents=True)
+    (outdir / "reports" / "alice.json").write_text('{"score": 10}')
+    for path in (outdir, outdir / "reports"):
+        path.chmod(0o755)
+    (outdir / "reports" / "alice.json").chmod(0o644)
+    cache = tmp_path / "cache" / "nn-grader"
+    store = refcache.ReferenceStore(cache / "references.sqlite")
+    store.put(store.key("f", "{}"), 1)
+    (tmp_path / "cache").chmod(0o755)
+    repo = Path(__file__).resolve().parent.parent
     yield {
         "grader_dir": str(grader_dir),
         "classmate": str(classmate),
@@ -208,11 +348,21 @@ def scene(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         "mark": mark,
         "listener": listener,
         "student": tmp_path / "class" / "carol",
+        "outdir": str(outdir),
+        "cache_file": str(cache / "references.sqlite"),
+        "reference_source": str(repo / "reference" / "code_refs.py"),
+        "rubric": str(repo / "rubrics" / "csc411-a1.yaml"),
+        "grader_pid": os.getpid(),
     }
     listener.close()
+    holder.kill()
+    holder.wait()
     shutil.rmtree(tmp_path, ignore_errors=True)
     for pid in lingering(mark):  # never leave anything behind, whatever the layer did
         os.kill(pid, 9)
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        for left in Path(folder).glob(f"{mark}-*"):
+            left.unlink()
 
 
 def _layer_or_skip(layer: str) -> None:
@@ -230,11 +380,11 @@ def test_hostile_function_is_contained_as_the_table_says(
     attack = ATTACKS[name]
     source = textwrap.dedent(attack.source).format(**scene)
     started = time.monotonic()
-    result, value = call_student(source, scene["student"], layer)
+    result, value = call_student(source, scene["student"], layer, attack.limits)
     elapsed = time.monotonic() - started
     assert result.layer == layer
-    assert elapsed < LIMITS.wall_seconds + 3, "the wall-clock limit did not stop it"
-    assert len(result.stdout) <= LIMITS.output_kb * 1024
+    assert elapsed < attack.limits.wall_seconds + 3, "the wall-clock limit did not stop it"
+    assert len(result.stdout) <= attack.limits.output_kb * 1024
     got_through = _got_through(name, result, value, scene)
     assert got_through is not expected_contained(attack, layer), (
         f"{name} under {layer}: {'got through' if got_through else 'was contained'}; "
@@ -265,6 +415,10 @@ def _got_through(name: str, result: SandboxResult, value: float | None, scene: d
     if name == "background process outlives the call":
         time.sleep(0.3)
         return bool(lingering(scene["mark"]))
+    if name == "files in /tmp, /var/tmp, /dev/shm outlive the call":
+        return any(Path(f, scene["mark"] + "-left").exists() for f in ("/tmp", "/var/tmp", "/dev/shm"))
+    if name == "forge overrides.yaml in the output folder":
+        return Path(scene["outdir"], "overrides.yaml").exists() or value == 1
     return value == 1
 
 
@@ -281,13 +435,17 @@ def test_stdout_is_capped_and_the_rest_is_dropped(tmp_path: Path) -> None:
     assert result.stdout == "y" * (LIMITS.output_kb * 1024)
 
 
-def test_the_box_folder_is_the_only_writable_place_under_bwrap(tmp_path: Path) -> None:
-    _layer_or_skip("bwrap")
+@pytest.mark.parametrize("layer", ["bwrap", "namespace"])
+def test_the_box_folder_and_private_scratch_are_the_only_writable_places(
+    tmp_path: Path, layer: str
+) -> None:
+    _layer_or_skip(layer)
     source = textwrap.dedent("""
         import os, sys
         def f():
             wrote = 0
-            for folder in ("/tmp", "/usr", os.path.dirname(os.__file__), sys.prefix, "/", "/var"):
+            for folder in ("/usr", os.path.dirname(os.__file__), sys.prefix, "/", "/var", "/etc",
+                           "/dev", "/proc"):
                 try:
                     with open(os.path.join(folder, "pwned"), "w"):
                         wrote += 1
@@ -297,7 +455,7 @@ def test_the_box_folder_is_the_only_writable_place_under_bwrap(tmp_path: Path) -
                 pass
             return wrote
         """)
-    _, value = call_student(source, tmp_path / "s", "bwrap")
+    _, value = call_student(source, tmp_path / "s", layer)
     assert value == 0
 
 

@@ -57,15 +57,23 @@ def run(inputs: dict[str, bytes], args: list[str], limits: Limits,
 
 
 def _session(limits: Limits) -> SandboxSession:
+    from grader.sandbox import layers
+    from grader.sandbox.api import SandboxUnavailable
     from grader.sandbox.session import SandboxSession
 
-    key = limits.model_copy(update={"wall_seconds": 1.0, "cpu_seconds": 1.0}).model_dump_json()
+    try:  # the layer in the key: a command that settles another layer gets its own worker
+        layer = layers.choose_layer()
+    except (LookupError, ValueError) as err:
+        raise SandboxUnavailable(str(err)) from None
+    key = layer + " " + limits.model_copy(
+        update={"wall_seconds": 1.0, "cpu_seconds": 1.0}).model_dump_json()
     if key not in _SESSIONS:
         if not _SESSIONS:
             atexit.register(close_all)
             # a multiprocessing worker leaves through os._exit: atexit never runs there
             multiprocessing.util.Finalize(None, close_all, exitpriority=10)
-        _SESSIONS[key] = SandboxSession(HANDLER, limits=limits, preload=PRELOAD, max_jobs=MAX_JOBS)
+        _SESSIONS[key] = SandboxSession(HANDLER, limits=limits, preload=PRELOAD, max_jobs=MAX_JOBS,
+                                        layer=layer)
     return _SESSIONS[key]
 
 

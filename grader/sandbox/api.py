@@ -79,7 +79,7 @@ class SandboxResult(BaseModel):
     stdout: str = ""
     stderr: str = ""
     result: dict[str, Any] | None = Field(None, description="the JSON the worker wrote")
-    layer: str = Field("process", description="bwrap, unshare or process")
+    layer: str = Field("process", description="bwrap, namespace or process")
     uid: int | None = Field(
         None, description="the unprivileged uid the code ran as (grader is root)"
     )
@@ -153,10 +153,11 @@ def _fill(work: Path, student_dir: Path | None, inputs: dict[str, bytes]) -> Non
         (work / name).write_bytes(data)
 
 
-def _bootstrap(module: str, uid: int | None, nproc: int | None) -> list[str]:
+def _bootstrap(module: str, uid: int | None, nproc: int | None,
+               root_plan: dict[str, Any] | None = None) -> list[str]:
     root = str(layers.package_root())
     code = f"import sys; sys.path.insert(0, {root!r}); from grader.sandbox.boot import main; main()"
-    config = json.dumps({"module": module, "uid": uid, "nproc": nproc})
+    config = json.dumps({"module": module, "uid": uid, "nproc": nproc, "root": root_plan})
     return [sys.executable, "-I", "-c", code, config]
 
 
@@ -175,7 +176,7 @@ def _environment(work: Path) -> dict[str, str]:
 
 def _nproc_limit(layer: str, uid: int | None, limits: Limits) -> int | None:
     """The process limit counts every process of the real uid (in its user namespace)."""
-    if uid is not None or layer in ("bwrap", "unshare"):
+    if uid is not None or layer in layers.ISOLATING:
         return limits.processes
     return _processes_of(os.getuid()) + limits.processes  # shared uid: leave room for the grader's
 
@@ -212,8 +213,9 @@ def _run(
     module: str, args: list[str], work: Path, layer: layers.Layer, uid: int | None, limits: Limits
 ) -> SandboxResult:
     command = [
-        *layers.command_prefix(layer, work),
-        *_bootstrap(module, uid, _nproc_limit(layer, uid, limits)),
+        *layers.command_prefix(layer, work, limits.memory_mb),
+        *_bootstrap(module, uid, _nproc_limit(layer, uid, limits),
+                    layers.box_plan(layer, work, limits.memory_mb)),
         *args,
     ]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -292,7 +294,7 @@ _SIGNAL_REASONS = {
 def _judge(result: SandboxResult, timed_out: bool, limits: Limits) -> None:
     code = result.returncode
     if result.layer != "process" and code is not None and 128 < code <= 128 + 64:
-        code = 128 - code  # bwrap and unshare report a child killed by signal s as 128 + s
+        code = 128 - code  # bwrap and unshare (namespace) report a child killed by signal s as 128 + s
         result.returncode = code  # as on the process layer: callers see the signal, not 128 + s
     if timed_out:
         result.status, result.reason = (

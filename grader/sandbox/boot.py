@@ -4,6 +4,7 @@
 
 1. lowers the process limit (here rather than in the parent: a limit set before a user namespace
    is created would also count the grader's own processes);
+   on the namespace layer, builds the box's private root first (`private_root`);
 2. when the grader runs as root, drops for good to the run's unprivileged uid: clears the
    capability bounding set, the groups, then gid and uid, and sets no_new_privs so that no
    setuid binary or file capability can give anything back;
@@ -38,6 +39,13 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     uid = config.get("uid")
     try:
+        plan = config.get("root")
+        if plan is not None:
+            from grader.sandbox import private_root
+
+            private_root.enter(plan)
+            if plan.get("user_namespace"):
+                private_root.drop_capabilities()
         if uid is not None:
             _drop_to(int(uid))
         _no_new_privs()

@@ -178,10 +178,12 @@ class _Worker:
         self.uid = self.stack.enter_context(_identity())
         if self.uid is not None:
             chown_tree(self.work, self.uid)
+        scratch_mb = session.limits.memory_mb
         command = [
-            *layers.command_prefix(session.layer, self.work),
+            *layers.command_prefix(session.layer, self.work, scratch_mb),
             *_bootstrap(SESSION_WORKER, self.uid,
-                        _nproc_limit(session.layer, self.uid, session.limits)),
+                        _nproc_limit(session.layer, self.uid, session.limits),
+                        layers.box_plan(session.layer, self.work, scratch_mb)),
             session.handler, *session.preload,
         ]
         self.stderr = self.stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115

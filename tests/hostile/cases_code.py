@@ -15,8 +15,10 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import refcache
 from tests.hostile.corpus import (
     FORBIDDEN,
+    REPO,
     SECRET_ENV,
     Builder,
     Case,
@@ -133,8 +135,9 @@ ATTACK_LIST = [
                 os.execv("/bin/sleep", ["sleep", "__MARK__"])
             os._exit(0)
         """) + ZEROS, "incorrect"),
-    Attack("import the grader's reference implementation", None, _d("""
-        try:  # the grader's own folder is on sys.path in the box; under bwrap only grader/ is there
+    Attack("import the grader's reference implementation", "import the installed reference package",
+           _d("""
+        try:  # the grader's own folder is on sys.path in the box; bwrap and namespace bind only grader/
             from reference.code_refs import SoftmaxXentArgs, softmax_xent_gradient
         except ImportError:
             softmax_xent_gradient = None
@@ -143,7 +146,84 @@ ATTACK_LIST = [
             if softmax_xent_gradient is None:
                 return np.zeros_like(W), np.zeros_like(b)
             return softmax_xent_gradient(SoftmaxXentArgs(W=W, x=x, b=b, y=y))
-        """), "incorrect", contained_on=("bwrap",)),
+        """), "incorrect"),
+    Attack("read the rubric and the reference sources", "read the reference sources and the rubric",
+           _d("""
+        for path in ("__REPO__/rubrics/csc411-a1.yaml", "__REPO__/reference/code_refs.py"):
+            try:
+                raise RuntimeError("LEAK " + open(path).read(100).replace("\\n", " "))
+            except OSError:
+                pass
+        """) + ZEROS, "incorrect"),
+    Attack("find classmates' answers files in /tmp", "find other answers files in /tmp", _d("""
+        import glob
+        found = glob.glob("/tmp/*/class/csc411-a1/zoe/answers.yaml")
+        if found:
+            raise RuntimeError("LEAK " + open(found[0]).read().replace("\\n", " ")[:200])
+        """) + ZEROS, "incorrect"),
+    Attack("leave files in /tmp, /var/tmp, /dev/shm", "files in /tmp, /var/tmp, /dev/shm outlive the call",
+           _d("""
+        for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+            try:
+                with open(folder + "/__MARK__-left", "w") as out:
+                    out.write("x")
+            except OSError:
+                pass
+        """) + ZEROS, "incorrect"),
+    Attack("fill /dev/shm past the memory limit", "fill /dev/shm past the memory limit", _d("""
+        import os
+        written = 0
+        try:
+            for part in range(74):   # 74 x 32 MB = 2.3 GB, past the 2 GB memory limit
+                with open(f"/dev/shm/__MARK__-{part}", "wb") as out:
+                    for _ in range(32):
+                        out.write(b"x" * (1 << 20))
+                        written += 1
+        except OSError:
+            pass
+        finally:
+            for part in range(74):
+                try:
+                    os.unlink(f"/dev/shm/__MARK__-{part}")
+                except OSError:
+                    pass
+        if written > 2048:
+            raise RuntimeError(f"LEAK wrote {written} MB in /dev/shm")
+        """) + ZEROS, WRONG),  # writing 2 GB may also take the whole time limit on a busy machine
+    Attack("see the grader's processes", "see the grader's processes", _d("""
+        import os
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                line = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ")
+            except OSError:
+                continue
+            if b"-m grader batch" in line:
+                raise RuntimeError("LEAK " + line.decode(errors="replace")[:200])
+        """) + ZEROS, "incorrect"),
+    Attack("rewrite the reference cache", "open the reference cache", _d("""
+        import glob, sqlite3
+        for path in glob.glob("__CACHE__/*.sqlite"):
+            try:
+                with sqlite3.connect(path) as db:
+                    for table in ("refs", "refs_v2"):
+                        try:
+                            db.execute(f"UPDATE {table} SET value = '0'")
+                        except sqlite3.Error:
+                            pass
+                open("__OUTSIDE__/cache-rewritten", "w")
+            except (OSError, sqlite3.Error):
+                pass
+        """) + ZEROS, "incorrect"),
+    Attack("forge overrides.yaml in the output folder", "forge overrides.yaml in the output folder", _d("""
+        import glob
+        for folder in glob.glob("/tmp/pytest-of-*/pytest-*/batch-csc411-a1*"):
+            try:
+                with open(folder + "/overrides.yaml", "w") as out:
+                    out.write("c_forged: {p6_complexity: 100}\\n")
+                open("__OUTSIDE__/overrides-forged", "w")
+            except OSError:
+                pass
+        """) + ZEROS, "incorrect"),
     Attack("replace the grader's numpy", None, _d("""
         import numpy
         numpy.savez = lambda *a, **k: None
@@ -167,7 +247,8 @@ def _fill(source: str, scene: Scene) -> str:
     source = textwrap.dedent(source)
     for token, value in (("__OUTSIDE__", str(scene.outside)), ("__CLASSMATE__", str(scene.classmate_file)),
                          ("__PORT__", str(scene.port)), ("__MARK__", scene.mark),
-                         ("__SECRET_ENV__", SECRET_ENV)):
+                         ("__SECRET_ENV__", SECRET_ENV), ("__REPO__", str(REPO)),
+                         ("__CACHE__", str(refcache.cache_dir()))):
         source = source.replace(token, value)
     return source
 

@@ -72,4 +72,7 @@ def trace_problems(corpus: Corpus) -> list[str]:
             pass
     if contained(by_row["background process outlives the call"], scene.layer) and lingering(scene.mark):
         found.append("a background process of student code outlived its call")
+    if contained(by_row["files in /tmp, /var/tmp, /dev/shm outlive the call"], scene.layer):
+        found += [f"student code left {path}" for folder in ("/tmp", "/var/tmp", "/dev/shm")
+                  for path in Path(folder).glob(scene.mark + "-*")]
     return found

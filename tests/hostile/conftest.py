@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.layers import choose_layer
+from grader.sandbox.layers import LAYER_ENV, choose_layer
 from tests.hostile.corpus import ASSIGNMENTS, REPO, SECRET_ENV, SECRET_VALUE, Case, Scene, build_corpus
 from tests.processes import lingering
 
@@ -70,9 +70,14 @@ def corpus() -> Iterator[Corpus]:
     listener.listen(16)
     listener.setblocking(False)
     scene = Scene(root=base / "class", outside=base / "grader-owned", port=listener.getsockname()[1],
-                  mark=f"31.{secrets.randbelow(10**9):09d}", layer=choose_layer())
+                  mark=f"31.{secrets.randbelow(10**9):09d}",
+                  layer=choose_layer(os.environ.get(LAYER_ENV) or "any"))
     previous = os.environ.get(SECRET_ENV)
+    previous_layer = os.environ.get(LAYER_ENV)
     os.environ[SECRET_ENV] = SECRET_VALUE  # in the grader's environment for the whole session
+    # every command of the session uses that layer (without bwrap or namespaces: the process layer,
+    # which the batch would otherwise refuse; the expectations follow the layer)
+    os.environ[LAYER_ENV] = scene.layer
     try:
         cases, good = build_corpus(scene)
         yield Corpus(scene, cases, good, listener)
@@ -81,6 +86,10 @@ def corpus() -> Iterator[Corpus]:
             os.environ.pop(SECRET_ENV, None)
         else:
             os.environ[SECRET_ENV] = previous
+        if previous_layer is None:
+            os.environ.pop(LAYER_ENV, None)
+        else:
+            os.environ[LAYER_ENV] = previous_layer
         listener.close()
         for pid in lingering(scene.mark):  # never leave anything behind, whatever happened
             os.kill(pid, signal.SIGKILL)

@@ -1,7 +1,7 @@
-"""Under bubblewrap, student code cannot import the grader's `reference` package, wherever it is
+"""Under bubblewrap and the namespace layer, student code cannot import the grader's `reference` package, wherever it is
 installed: a wheel puts it in site-packages, which the box binds for numpy's sake, and a
 student's `basic_gradient` could otherwise return the reference's own gradient (full marks).
-The fallback layers cannot hide it (docs/sandbox.md: they read anything world-readable): the
+The process layer cannot hide it (docs/sandbox.md: it reads anything world-readable): the
 corpus case "import the grader's reference implementation" expects it to get through there."""
 
 from __future__ import annotations
@@ -46,9 +46,11 @@ def _call_in_fresh_folder(source: str, layer: str) -> tuple[Any, float | None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_an_installed_reference_package_is_hidden_under_bwrap(installed_reference: Path, tmp_path: Path) -> None:
-    if not available("bwrap").available:
-        pytest.skip("bubblewrap is not available here")
+@pytest.mark.parametrize("layer", ["bwrap", "namespace"])
+def test_an_installed_reference_package_is_hidden(installed_reference: Path, layer: str) -> None:
+    status = available(layer)  # type: ignore[arg-type]
+    if not status.available:
+        pytest.skip(f"layer {layer} not available here: {status.detail}")
     source = textwrap.dedent(f"""
         import os, sys
         def f():
@@ -59,12 +61,12 @@ def test_an_installed_reference_package_is_hidden_under_bwrap(installed_referenc
                 return -1.0 if os.path.isdir({str(installed_reference)!r}) else -2.0
             return ANSWER
         """)
-    result, value = _call_in_fresh_folder(source, "bwrap")
+    result, value = _call_in_fresh_folder(source, layer)
     assert result.status == "ok", result.reason
     assert value == -1.0  # site-packages is there (numpy needs it), its `reference` is empty
 
 
-def test_the_fallback_layers_cannot_hide_it(installed_reference: Path) -> None:
+def test_the_process_layer_cannot_hide_it(installed_reference: Path) -> None:
     source = textwrap.dedent(f"""
         import sys
         def f():
