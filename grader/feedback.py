@@ -29,10 +29,28 @@ def _self_check(q: QuestionResult) -> str | None:
     return policy if policy in ("format", "none") else None
 
 
+def shown_questions(report: Report) -> list[QuestionResult]:
+    """What a self-check shows: visible questions, and hidden ones a bundle checks for form."""
+    return [q for q in report.questions if not q.hidden or _self_check(q) == "format"]
+
+
+def judged_questions(shown: list[QuestionResult]) -> list[QuestionResult]:
+    """The shown questions whose verdict counts in the self-check's total."""
+    return [q for q in shown if not q.hidden and _self_check(q) is None]
+
+
+def status_label(q: QuestionResult) -> str:
+    return _LABELS.get((_self_check(q), q.status), q.status.value)
+
+
+def shown_score(q: QuestionResult) -> str:
+    return "-" if q.status is Status.MANUAL or _self_check(q) is not None else points(q.score)
+
+
 def render_check(report: Report, *, color: bool = False) -> str:
     import click
 
-    shown = [q for q in report.questions if not q.hidden or _self_check(q) == "format"]
+    shown = shown_questions(report)
     hidden = sum(1 for q in report.questions if q.hidden and q not in shown)
     width = max((len(q.id) for q in shown), default=10)
     lines = [for_terminal(f"Self-check of {report.submission} for {report.assignment}"), ""]
@@ -42,14 +60,11 @@ def render_check(report: Report, *, color: bool = False) -> str:
                   "Questions, none of them graded:"]
     for q in shown:
         mark, hue = _MARKS[q.status]
-        unjudged = q.status is Status.MANUAL or _self_check(q) is not None
-        score = "-" if unjudged else points(q.score)
-        label = _LABELS.get((_self_check(q), q.status), q.status.value)
-        head = f"{mark} {q.id:<{width}}  {score:>5} / {points(q.max_score):<5} {label:<9}"
+        head = f"{mark} {q.id:<{width}}  {shown_score(q):>5} / {points(q.max_score):<5} {status_label(q):<9}"
         lines.append(click.style(head, fg=hue) if color else head)
         if unreadable is None:  # feedback quotes the student's answer
             lines += [" " * 4 + for_terminal(chunk) for chunk in textwrap.wrap(q.feedback, 88)]
-    lines += ["", *_totals([q for q in shown if not q.hidden and _self_check(q) is None])]
+    lines += ["", *totals(judged_questions(shown))]
     formal = sum(1 for q in shown if _self_check(q) is not None)
     if formal:
         lines.append(f"{formal} question(s) are only checked for form here; they are graded after the deadline.")
@@ -74,7 +89,7 @@ def _unreadable_message(visible: list[Any]) -> str | None:
     return message if message.startswith(UNREADABLE) else None
 
 
-def _totals(judged: list[Any]) -> list[str]:
+def totals(judged: list[Any]) -> list[str]:
     """Out of every judged visible point, whatever was answered: the total does not move when a
     question graded by a person is left blank."""
     got = sum(q.score for q in judged)

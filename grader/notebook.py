@@ -14,8 +14,9 @@ here inherits. The result displays as HTML in Jupyter and as `grader check`'s te
 
 Which notebook: the `notebook=` argument, else the one Jupyter names for this kernel
 (`JPY_SESSION_NAME`, or VS Code's `__vsc_ipynb_file__`), else the only `.ipynb` in the working
-folder. Which assignment: each loader in `_LOADERS` tries the argument in turn (today: a
-built-in name or a rubric file; a student bundle is one more loader).
+folder. Which assignment: each loader in `_LOADERS` tries the argument in turn: a student
+bundle (folder or zip: its `self_check` policies decide what a check shows), a built-in name, a
+rubric file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.feedback import points, render_check
+from grader.feedback import judged_questions, points, render_check, shown_questions, shown_score, status_label, totals
 from grader.report import QuestionResult, Report, Status
 from grader.rubric import LoadedRubric
 
@@ -53,7 +54,21 @@ def _builtin_or_rubric(spec: str) -> LoadedRubric | None:
         raise CheckerError("the rubric is broken:\n" + "\n".join(err.problems)) from None
 
 
-_LOADERS: list[Callable[[str], LoadedRubric | None]] = [_builtin_or_rubric]
+def _student_bundle(spec: str) -> LoadedRubric | None:
+    """A student bundle (`grader student-bundle`): its self-check policy is what a check shows."""
+    from grader.bundle import bundle_rubric_path
+    from grader.rubric import RubricError, load_rubric
+
+    path = bundle_rubric_path(spec)
+    if path is None:
+        return None
+    try:
+        return load_rubric(path)
+    except RubricError as err:
+        raise CheckerError("the student bundle is broken:\n" + "\n".join(err.problems)) from None
+
+
+_LOADERS: list[Callable[[str], LoadedRubric | None]] = [_student_bundle, _builtin_or_rubric]
 
 
 def load_for_self_check(spec: str) -> LoadedRubric:
@@ -152,7 +167,7 @@ class CheckResult:
 
     @property
     def visible(self) -> list[QuestionResult]:
-        return [q for q in self.report.questions if not q.hidden]
+        return shown_questions(self.report)
 
     @property
     def hidden(self) -> int:
@@ -171,9 +186,8 @@ class CheckResult:
         rows = "".join(_html_row(q) for q in self.visible)
         notes = [f"Read <code>{html.escape(self.notebook.name)}</code> as saved at {self.saved_at}."]
         if len(self.visible) > 1:
-            got = sum(q.score for q in self.visible)
-            out_of = sum(q.max_score for q in self.visible if q.status is not Status.MANUAL)
-            notes.insert(0, f"<b>Visible questions: {points(got)} / {points(out_of)} points</b>")
+            first, *rest = totals(judged_questions(self.visible))
+            notes[:0] = [f"<b>{html.escape(first)}</b>", *map(html.escape, rest)]
         if self.hidden:
             notes.append(f"{self.hidden} hidden question(s) are graded after the deadline and not shown here.")
         notes += [f"warning: {html.escape(w)}" for w in self.report.warnings]
@@ -184,7 +198,6 @@ class CheckResult:
 
 def _html_row(q: QuestionResult) -> str:
     colour = _COLOURS[q.status]
-    score = "-" if q.status is Status.MANUAL else points(q.score)
     return (f'<tr style="color:{colour}"><td>{_MARKS[q.status]}</td><td><code>{html.escape(q.id)}</code></td>'
-            f"<td>{score} / {points(q.max_score)}</td><td>{q.status.value}</td>"
+            f"<td>{shown_score(q)} / {points(q.max_score)}</td><td>{html.escape(status_label(q))}</td>"
             f'<td style="text-align:left">{html.escape(q.feedback)}</td></tr>')

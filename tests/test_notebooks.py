@@ -364,6 +364,25 @@ def test_checker_counts_hidden_questions_without_showing_them(tmp_path: Path) ->
     assert "61706" not in hidden._repr_html_() and "correct" not in hidden._repr_html_()
 
 
+@pytest.mark.parametrize("as_zip", [False, True], ids=["bundle-folder", "bundle-zip"])
+def test_checker_on_a_student_bundle_follows_its_self_check_policy(tmp_path: Path, as_zip: bool) -> None:
+    from grader.bundle import write_bundle
+
+    rubric = tmp_path / "r.yaml"
+    rubric.write_text("extends: csc420-a2\noverrides:\n  q4_lenet_params: {self_check: format}\n")
+    bundle = write_bundle(load_rubric(rubric), tmp_path / ("bundle.zip" if as_zip else "bundle"))
+    nb = template("csc420-a2")
+    fill(nb, "q3_flops_no_bias", "1153840")
+    fill(nb, "q4_lenet_params", "61706")
+    check = Checker(str(bundle), notebook=save(nb, tmp_path / "hw.ipynb"))
+    verdict = check("q3_flops_no_bias")
+    assert verdict.report.questions[0].status == "correct" and "✓ q3_flops_no_bias" in repr(verdict)
+    form = check("q4_lenet_params")
+    assert "readable" in repr(form) and "readable" in form._repr_html_()
+    assert "correct" not in form._repr_html_() and "correct" not in repr(form)
+    assert "can be read" in form.report.questions[0].feedback
+
+
 def test_find_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     with pytest.raises(CheckerError, match="no notebook"):

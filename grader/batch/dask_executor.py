@@ -192,10 +192,10 @@ def _refusal(rubric: RubricPayload, required_layer: str | None, client_version: 
     from grader.sandbox.layers import LAYER_ENV, choose_layer
 
     try:
-        choose_layer(required_layer)
+        layer = choose_layer(required_layer)  # `auto`: bwrap or namespace, never the process layer
     except (LookupError, ValueError) as err:
         return _worker_says(f"the batch requires the sandbox layer {required_layer!r}: {err}")
-    os.environ[LAYER_ENV] = required_layer  # this worker's sandbox runs on exactly that layer
+    os.environ[LAYER_ENV] = layer  # this worker's sandbox runs on exactly that layer
     return None
 
 
