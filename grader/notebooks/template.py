@@ -70,19 +70,24 @@ def _question_cells(q: QuestionBase, ctx: GradingContext) -> list[Any]:
 
     head = f"## {q.title or q.id} ({q.points:g} points)"
     text = question_text(q, ctx)
-    cells = [_markdown(f"{q.id}-text", f"{head}\n\n{text}" if text else head), _answer_cell(q)]
+    cells = [_markdown(f"{q.id}-text", f"{head}\n\n{text}" if text else head), _answer_cell(q, ctx)]
     if q.kind != "manual":
         cells.append(_code(f"{q.id}-check", f"check({q.id!r})"))
     return cells
 
 
-def _answer_cell(q: QuestionBase) -> Any:
+def _answer_cell(q: QuestionBase, ctx: GradingContext) -> Any:
+    """The marked answer cell, with the neutral format hint the answers template shows (never an
+    answer: grader/hints.py)."""
+    from grader.hints import hint_for
+
+    hint = hint_for(q, ctx).text
     cell_id = f"{q.id}-answer"
     if q.kind == "code":
         return _code(cell_id, f"# answer: {q.id}\n{_stub(q)}")
     if q.kind in MARKDOWN_KINDS:
-        return _markdown(cell_id, f"<!-- answer: {q.id} -->\n<!-- your answer: {q.answer_hint} -->\n{PLACEHOLDER}")
-    return _code(cell_id, f"# answer: {q.id}\n# your answer: {q.answer_hint}\n")
+        return _markdown(cell_id, f"<!-- answer: {q.id} -->\n<!-- your answer: {hint} -->\n{PLACEHOLDER}")
+    return _code(cell_id, f"# answer: {q.id}\n# your answer: {hint}\n")
 
 
 def _stub(q: QuestionBase) -> str:
