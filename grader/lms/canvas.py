@@ -1,10 +1,14 @@
 """Canvas: fill one assignment column of the gradebook CSV that Canvas exports, for re-import.
 
-The roster is Canvas's own export: a header row whose first columns identify the student
-(`Student`, `ID`, `SIS User ID`, `SIS Login ID`, `Section`, and in some instances `Integration ID`
-or `Root Account`), then assignment columns such as `Assignment 2 (12345)`, a
-`    Points Possible` row, then one row per student. The file written keeps the identity columns,
-the Points Possible row and every student row, with one assignment column.
+The roster is Canvas's own export, in each variant Canvas writes: separated by `,` or by `;` (a
+user setting, the default in comma-decimal locales), a header row whose first columns identify the
+student (`Student`, or `LastName` and `FirstName`; `ID`, `SIS User ID`, `SIS Login ID`, `Section`,
+and in some instances `Integration ID` or `Root Account`), then assignment columns such as
+`Assignment 2 (12345)`, a `    Points Possible` row, a `Manual Posting` row (no student id) when
+an assignment's grades are posted by hand, then one row per student, the Test Student among them.
+The file written keeps the identity columns, the rows that are not students, every student row,
+one assignment column, the delimiter and the UTF-8 byte-order mark (Excel on Windows reads
+non-ASCII names right only with it).
 
 Reports are matched to roster rows by SIS Login ID, then Canvas ID, then name. A report that came
 from Canvas's own bulk download carries the Canvas user id, and that match is taken first: the LMS
@@ -24,20 +28,26 @@ from pathlib import Path
 from grader.gradebook import format_points
 from grader.report import Report
 
-IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
+IDENTITY_COLUMNS = ("Student", "LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Integration ID",
+                    "Root Account", "Section")
+NAME_COLUMNS = ("Student", "LastName", "FirstName")
 POINTS_POSSIBLE = "Points Possible"
+TEST_STUDENT_NAMES = ("student, test", "test student")
+BOM = "\ufeff"
 _ASSIGNMENT_ID = re.compile(r"\s*\(\d+\)\s*$")
+_DELIMITERS = ",;\t"
 
 
 class RosterError(Exception):
-    """The roster is not a Canvas gradebook export; the message says why."""
+    """The roster is not a Canvas gradebook export, or the column cannot be chosen; the message says why."""
 
 
 @dataclass
 class Roster:
     header: list[str]
-    meta_rows: list[list[str]]  # Points Possible (and other rows that are not students)
+    meta_rows: list[list[str]]  # Points Possible, Manual Posting (rows that are not students)
     students: list[list[str]]
+    delimiter: str = ","
 
     def identity(self) -> list[str]:
         return [c for c in self.header if c in IDENTITY_COLUMNS]
@@ -45,6 +55,19 @@ class Roster:
     def cell(self, row: list[str], column: str) -> str:
         index = self.header.index(column) if column in self.header else -1
         return row[index].strip() if 0 <= index < len(row) else ""
+
+    def name(self, row: list[str]) -> str:
+        """`Student` (`Last, First`), or `LastName, FirstName` in exports that split them."""
+        if "Student" in self.header:
+            return self.cell(row, "Student")
+        return ", ".join(p for p in (self.cell(row, "LastName"), self.cell(row, "FirstName")) if p)
+
+    def is_test_student(self, row: list[str]) -> bool:
+        return self.name(row).casefold() in TEST_STUDENT_NAMES and not self.cell(row, "SIS Login ID")
+
+    def points_possible(self, column: str) -> str:
+        row = next((r for r in self.meta_rows if r and r[0].strip() == POINTS_POSSIBLE), None)
+        return self.cell(row, column) if row is not None else ""
 
 
 @dataclass
@@ -56,36 +79,91 @@ class CanvasExport:
     without_submission: list[str] = field(default_factory=list)
 
 
+def _delimiter(first_line: str) -> str:
+    """Canvas writes `,`, or `;` for users whose locale writes decimal commas (a user setting)."""
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _is_meta(row: list[str], header: list[str]) -> bool:
+    """Points Possible (first cell), and Manual Posting / Muted rows, which have no student id."""
+    if row and row[0].strip() == POINTS_POSSIBLE:
+        return True
+    at = header.index("ID")
+    return not (row[at].strip() if at < len(row) else "")
+
+
 def read_roster(path: Path) -> Roster:
     text = path.read_text(encoding="utf-8-sig")
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
-    if not rows or "Student" not in rows[0] or "ID" not in rows[0]:
-        raise RosterError(f"{path}: not a Canvas gradebook export (the first row should start Student, ID, ...)")
-    header = rows[0]
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
+    header = [c.strip() for c in rows[0]] if rows else []
+    if "ID" not in header or not ({"Student"} <= set(header) or {"LastName", "FirstName"} <= set(header)):
+        raise RosterError(f"{path}: not a Canvas gradebook export (its first row should name the columns "
+                          "Student (or LastName and FirstName) and ID; the file is read as separated by "
+                          f"{delimiter!r})")
     meta: list[list[str]] = []
     students: list[list[str]] = []
-    student_at = header.index("Student")
     for row in rows[1:]:
-        name = row[student_at] if student_at < len(row) else ""
-        is_meta = name.startswith(" ") or name.strip() in (POINTS_POSSIBLE, "Muted", "Manual Posting")
-        (meta if is_meta else students).append(row)
-    return Roster(header, meta, students)
+        (meta if _is_meta(row, header) else students).append(row)
+    return Roster(header, meta, students, delimiter)
+
+
+def assignment_columns(roster: Roster) -> list[str]:
+    """The columns Canvas can import into: assignments carry their Canvas id, `Name (12345)`."""
+    return [c for c in roster.header if c not in IDENTITY_COLUMNS and _ASSIGNMENT_ID.search(c)]
+
+
+def _candidates(columns: list[str]) -> str:
+    return "; ".join(repr(c) for c in columns) if columns else "(none)"
 
 
 def choose_column(roster: Roster, wanted: str | None, assignment: str) -> str:
-    """The named column (`Assignment 2` finds `Assignment 2 (12345)`), or one named after the
-    assignment; a new column when none exists (Canvas then creates the assignment on import)."""
-    columns = [c for c in roster.header if c not in IDENTITY_COLUMNS]
+    """The named column (`Assignment 2` finds `Assignment 2 (12345)`); without a name, the one
+    named after the assignment, or the only one. Refused, with the candidates, when the name
+    matches none or several: Canvas would create a new assignment from an unknown name."""
+    columns = assignment_columns(roster)
     if wanted is not None:
         if wanted in columns:
             return wanted
         same = [c for c in columns if _ASSIGNMENT_ID.sub("", c).casefold() == wanted.strip().casefold()]
-        return same[0] if len(same) == 1 else wanted
+        if len(same) == 1:
+            return same[0]
+        what = "several columns" if same else "no column"
+        raise RosterError(f"--column {wanted!r} matches {what} of the roster; its assignment columns: "
+                          f"{_candidates(same or columns)} (use --new-column to create one)")
     same = [c for c in columns if assignment.casefold() in c.casefold()]
-    return same[0] if len(same) == 1 else assignment
+    if len(same) == 1:
+        return same[0]
+    if len(columns) == 1 and not same:
+        return columns[0]
+    raise RosterError(f"give --column: the roster has {'several' if len(same or columns) > 1 else 'no'} "
+                      f"assignment columns for {assignment!r}: {_candidates(same or columns)}")
 
 
-def export_canvas(reports: list[Report], roster: Roster, column: str, max_score: float) -> CanvasExport:
+def points_factor(roster: Roster, column: str, max_score: float, *, scale: bool) -> float:
+    """1, or with `scale` the ratio of the column's points possible to the rubric's; refused when
+    they differ without `scale` (90 written into a 10-point column is 900 %)."""
+    text = roster.points_possible(column)
+    try:
+        possible = float(text.replace(",", ".")) if text else None
+    except ValueError:
+        possible = None
+    if possible is None or abs(possible - max_score) < 1e-9:
+        return 1.0
+    if not scale:
+        raise RosterError(f"the column {column!r} is worth {text} points in Canvas, the rubric "
+                          f"{format_points(max_score)}: give --scale to scale the scores, or change the points "
+                          "possible in Canvas")
+    if max_score <= 0:
+        raise RosterError("the rubric is worth 0 points: nothing to scale")
+    return possible / max_score
+
+
+def export_canvas(reports: list[Report], roster: Roster, column: str, max_score: float,
+                  factor: float = 1.0) -> CanvasExport:
     export = CanvasExport(text="", column=column)
     assigned: dict[int, tuple[Report, str]] = {}
     conflicts: set[int] = set()
@@ -101,25 +179,28 @@ def export_canvas(reports: list[Report], roster: Roster, column: str, max_score:
         assigned.setdefault(row, (report, how))
     for row in sorted(conflicts):
         claimed = sorted(r.submission for r in reports if (m := _match(r, matchers)) is not None and m[0] == row)
-        export.unmatched.append(f"{', '.join(claimed)}: all match {roster.students[row][0]!r}; none was written")
+        export.unmatched.append(f"{', '.join(claimed)}: all match {roster.name(roster.students[row])!r}; "
+                                "none was written")
         del assigned[row]
     export.matched = {report.submission: how for report, how in assigned.values()}
-    export.without_submission = [s[0] for i, s in enumerate(roster.students) if i not in assigned]
-    export.text = _write(roster, column, max_score, {row: report.score for row, (report, _) in assigned.items()})
+    export.without_submission = [roster.name(s) for i, s in enumerate(roster.students)
+                                 if i not in assigned and not roster.is_test_student(s)]
+    scores = {row: report.score * factor for row, (report, _) in assigned.items()}
+    export.text = BOM + _write(roster, column, max_score * factor, scores)
     return export
 
 
 def _write(roster: Roster, column: str, max_score: float, scores: dict[int, float]) -> str:
     identity = roster.identity()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", delimiter=roster.delimiter)
     writer.writerow([*identity, column])
     for row in roster.meta_rows:
         points = roster.cell(row, column) if column in roster.header else ""
-        name = row[roster.header.index("Student")]
-        is_points = name.strip() == POINTS_POSSIBLE
+        is_points = bool(row) and row[0].strip() == POINTS_POSSIBLE
         value = (points or format_points(max_score)) if is_points else points
-        writer.writerow([*(roster.cell(row, c) if c != "Student" else name for c in identity), value])
+        first = row[0] if is_points else ""
+        writer.writerow([first, *(roster.cell(row, c) for c in identity[1:]), value])
     for index, row in enumerate(roster.students):
         value = format_points(scores[index]) if index in scores else roster.cell(row, column)
         writer.writerow([*(roster.cell(row, c) for c in identity), value])
@@ -171,6 +252,15 @@ def _id_candidates(report: Report) -> list[str]:
     return _plain_keys(lms) if lms else _plain_keys(report.submission)
 
 
+def _roster_names(roster: Roster) -> dict[str, list[int]]:
+    table: dict[str, list[int]] = {}
+    for i, row in enumerate(roster.students):
+        for key in _name_keys(roster.name(row)):
+            if i not in table.setdefault(key, []):
+                table[key].append(i)
+    return table
+
+
 def _name_candidates(report: Report) -> list[str]:
     names = [report.submission] if report.source is None or not report.source.name else [report.source.name]
     return [k for n in names for k in _name_keys(n)]
@@ -180,7 +270,7 @@ def _matchers(roster: Roster) -> list[Matcher]:
     return [
         ("SIS Login ID", _login_candidates, _index(roster, "SIS Login ID", _plain_keys)),
         ("ID", _id_candidates, _index(roster, "ID", _plain_keys)),
-        ("name", _name_candidates, _index(roster, "Student", _name_keys)),
+        ("name", _name_candidates, _roster_names(roster)),
     ]
 
 

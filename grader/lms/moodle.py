@@ -1,41 +1,98 @@
 """Moodle: a CSV for Grades > Import > CSV file: an identifier column, the grade, and feedback.
 
-In Moodle's import form, map `Identifier` to the user field the ids are (username, ID number or
-email address), the grade column to the grade item, and `Feedback` to that item's feedback.
+In Moodle's import form, map `Identifier` to the user field the identifiers are (`--match-on`:
+username, ID number or email address), the grade column to the grade item, and `Feedback` to that
+item's feedback. Moodle aborts the whole import on one identifier it does not know, and applies
+every row (the last of two rows for one user wins): so each student is one row, an identifier
+claimed twice is refused with both submissions named, and the identifiers are listed for a
+pre-flight check before the import.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 
 from grader.gradebook import format_points, spreadsheet_safe
-from grader.report import Report, Status
+from grader.lms.identity import (
+    MatchOn,
+    duplicate_ids,
+    is_canvas_download_id,
+    lms_identifier,
+    unsafe_identifier,
+    where_found,
+)
+from grader.report import QuestionResult, Report, Status
 
 IDENTIFIER = "Identifier"
 FEEDBACK = "Feedback"
 MAX_FEEDBACK = 4_000
+MAX_QUESTION_FEEDBACK = 400
+
+
+@dataclass
+class MoodleExport:
+    text: str = ""
+    identifiers: list[str] = field(default_factory=list)  # the pre-flight list, one per row
+    problems: list[str] = field(default_factory=list)  # any problem: nothing may be imported
+
+
+def _shorten(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _question_line(q: QuestionResult) -> str:
+    line = f"{q.id}: {format_points(q.score)}/{format_points(q.max_score)} {q.status.value}"
+    if q.override is not None and q.override.comment:
+        return line + f" ({_shorten(q.override.comment, MAX_QUESTION_FEEDBACK)})"
+    if q.status is Status.MANUAL:
+        return line + " (graded by a person, not graded yet)"
+    if q.feedback and not q.hidden:
+        return line + f": {_shorten(q.feedback, MAX_QUESTION_FEEDBACK)}"
+    return line
 
 
 def feedback_text(report: Report) -> str:
-    """One line per question: score, status, and the TA's comment where there is one."""
+    """One line per question: score, status, and the grader's explanation or the TA's comment."""
     parts = [f"{format_points(report.score)} / {format_points(report.max_score)} points."]
-    for q in report.questions:
-        line = f"{q.id}: {format_points(q.score)}/{format_points(q.max_score)} {q.status.value}"
-        if q.override is not None and q.override.comment:
-            line += f" ({q.override.comment})"
-        elif q.status is Status.MANUAL:
-            line += " (not graded yet)"
-        parts.append(line)
+    parts += [_question_line(q) for q in report.questions]
     text = "\n".join(parts)
     return text if len(text) <= MAX_FEEDBACK else text[: MAX_FEEDBACK - 1] + "…"
 
 
-def export_moodle(reports: list[Report], grade_column: str) -> str:
+def _identifier_problem(report: Report, identifier: str | None, match_on: MatchOn) -> str | None:
+    if identifier is None and is_canvas_download_id(report):
+        return (f"{where_found(report)}: a Canvas download id is not a Moodle {match_on}; "
+                "map it with --id-map")
+    if identifier is None:
+        return f"{where_found(report)}: no {match_on} is known for it; map it with --id-map"
+    if unsafe_identifier(identifier):
+        return (f"{where_found(report)}: the identifier {identifier!r} starts like a spreadsheet formula and "
+                "would match no Moodle user once defused; map it with --id-map")
+    return None
+
+
+def export_moodle(reports: list[Report], grade_column: str, mapping: dict[str, str] | None = None,
+                  match_on: MatchOn = "username") -> MoodleExport:
+    ordered = sorted(reports, key=lambda r: r.submission)
+    identifiers = {i: lms_identifier(r, mapping or {}, match_on) for i, r in enumerate(ordered)}
+    export = MoodleExport()
+    export.problems = [p for i, r in enumerate(ordered) if (p := _identifier_problem(r, identifiers[i], match_on))]
+    for identifier, claimants in sorted(duplicate_ids(ordered, {i: v or "" for i, v in identifiers.items()}).items()):
+        named = " and ".join(where_found(r) for r in claimants)
+        export.problems.append(f"{named} both claim the identifier {identifier!r}: Moodle would keep only the "
+                               "last row; fix the student_id or map them with --id-map")
+    if export.problems:
+        return export
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([IDENTIFIER, grade_column, FEEDBACK])
-    for report in sorted(reports, key=lambda r: r.submission):
-        writer.writerow([spreadsheet_safe(report.submission), format_points(report.score),
-                         spreadsheet_safe(feedback_text(report))])
-    return out.getvalue()
+    for index, report in enumerate(ordered):
+        identifier = identifiers[index]
+        assert identifier is not None
+        export.identifiers.append(identifier)
+        writer.writerow([identifier, format_points(report.score), spreadsheet_safe(feedback_text(report))])
+    export.text = out.getvalue()
+    return export
