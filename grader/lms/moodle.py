@@ -90,9 +90,9 @@ def export_moodle(reports: list[Report], grade_column: str, mapping: dict[str, s
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([IDENTIFIER, grade_column, FEEDBACK])
     for index, report in enumerate(ordered):
-        identifier = identifiers[index]
-        assert identifier is not None
-        export.identifiers.append(identifier)
-        writer.writerow([identifier, format_points(report.score), spreadsheet_safe(feedback_text(report))])
+        user = identifiers[index]
+        assert user is not None  # a report without one is a problem above
+        export.identifiers.append(user)
+        writer.writerow([user, format_points(report.score), spreadsheet_safe(feedback_text(report))])
     export.text = out.getvalue()
     return export
