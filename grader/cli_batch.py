@@ -198,9 +198,10 @@ def _export_gradescope(outdir: Path, entries: list[Any], loaded: Any) -> None:
 
     folder = outdir / "gradescope"
     titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
+    by_person = {q.id for q in loaded.rubric.questions if q.kind == "manual"}
     for path, report in entries:
         if report.assignment == loaded.rubric.assignment:
-            atomic_write_text(folder / path.name, to_gradescope(report, titles=titles)
+            atomic_write_text(folder / path.name, to_gradescope(report, titles=titles, by_person=by_person)
                               .model_dump_json(indent=2, exclude_none=True) + "\n")
     click.echo(str(folder))
 

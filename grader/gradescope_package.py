@@ -28,6 +28,8 @@ SOURCE_PACKAGES = ("grader", "reference")
 _FALLBACK_DEPENDENCIES = ["numpy>=1.26", "sympy>=1.12", "pydantic>=2.6,<3", "click>=8.1", "PyYAML>=6.0",
                           "safetensors>=0.4", "scikit-learn>=1.3", "torch>=2.2"]
 TORCH_PIN = "torch==2.13.0"
+# PyPI's Linux torch wheel pulls in the CUDA libraries (gigabytes); Gradescope has no GPU
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 MAX_EXTENDS = 8
 # a fixed timestamp: the same source gives the same archive, byte for byte
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
@@ -59,7 +61,20 @@ if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; the
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) ||
     echo "setup.sh: bubblewrap is not available; student code runs under a fallback layer"
 fi
-"$PYTHON" -m venv "$AUTOGRADER/venv"
+# Debian and Ubuntu images ship Python without the venv module (python3.X-venv): install it,
+# else make the environment with virtualenv from pip.
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  VERSION="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "python$VERSION-venv" ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv) ||
+    echo "setup.sh: python$VERSION-venv is not available; trying virtualenv"
+fi
+if "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  "$PYTHON" -m venv "$AUTOGRADER/venv"
+else
+  "$PYTHON" -m pip install -q --user virtualenv || "$PYTHON" -m pip install -q --break-system-packages virtualenv
+  "$PYTHON" -m virtualenv -q "$AUTOGRADER/venv"
+fi
 VENV_PYTHON="$AUTOGRADER/venv/bin/python"
 "$VENV_PYTHON" -m pip install -q --upgrade pip
 {torch_line}
@@ -114,7 +129,8 @@ def needs_torch(loaded: LoadedRubric) -> bool:
 
 def setup_script(loaded: LoadedRubric) -> str:
     deps = [d for d in dependencies() if not _is_torch(d)]
-    torch_line = (f'"$VENV_PYTHON" -m pip install -q {shlex.quote(TORCH_PIN)}' if needs_torch(loaded)
+    torch_line = (f'"$VENV_PYTHON" -m pip install -q --index-url {TORCH_CPU_INDEX} {shlex.quote(TORCH_PIN)}'
+                  if needs_torch(loaded)
                   else "# this rubric has no model question: torch is not installed")
     return SETUP_SH.format(torch_line=torch_line, dependencies=" ".join(shlex.quote(d) for d in deps))
 
