@@ -64,6 +64,7 @@ def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> Qu
         verdict = Verdict(Status.INVALID, feedback=f"could not read your submission: {sub.error}")
     else:
         verdict = _safe_verdict(q, sub.answers.get(q.id, MISSING), ctx)
+        _keep_typed(verdict, sub.answers.get(q.id, MISSING))
     score = round(q.points * verdict.credit, 6) if verdict.status is not Status.MANUAL else 0.0
     if getattr(q, "randomise", None) is not None and sub.error is None:
         verdict.details.setdefault("params", _student_params(q, ctx))
@@ -80,6 +81,13 @@ def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> Qu
         details=verdict.details,
         costs={"check_seconds": round(time.perf_counter() - started, 4), **verdict.costs},
     )
+
+
+def _keep_typed(verdict: Verdict, raw: Any) -> None:
+    """The answer as the student typed it, when the shown (normalised) answer differs: the TA reads
+    `sigma(z)*(1-sigma(z))`, not only `σ(z)(1 − σ(z))`."""
+    if isinstance(raw, str) and verdict.answer is not None and "".join(raw.split()) != "".join(verdict.answer.split()):
+        verdict.details.setdefault("typed", shorten(raw.strip(), 2000))
 
 
 def _student_params(q: QuestionBase, ctx: GradingContext) -> dict[str, Any] | str:
