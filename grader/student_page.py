@@ -53,7 +53,7 @@ def _ta_part(q: QuestionResult, rubric: Rubric) -> str:
     names = mistake_feedback(rubric.question(q.id)) if q.id in {x.id for x in rubric.questions} else {}
     rows = [_row("reference", q.expected, code=True)]
     if q.mistake:
-        rows.append(_row("known mistake", f"{names.get(q.mistake, q.mistake)} ({q.mistake})"))
+        rows.append(_row("known mistake", f"{names.get(q.mistake, q.feedback or q.mistake)} ({q.mistake})"))
     if q.automatic is not None:
         rows.append(_row("the grader's verdict", f"{q.automatic.status.value}, {_points(q.automatic.score)} points"))
     if q.override is not None and q.override.source:

@@ -143,6 +143,9 @@ def _question(
     if question.kind == "manual" and not any(q.override is not None for q in graded):
         graded = []  # only blanks so far: the question is pending, not failed by the class
     feedback = mistake_feedback(question)
+    for result in results.values():  # a mistake a kind diagnoses itself is named by its feedback
+        if result.mistake and result.feedback:
+            feedback.setdefault(result.mistake, result.feedback)
     groups = [g for g in group_answers(question, reports, statuses=WRONG) if g.how != "missing"]
     common = [  # answers only: a submission that could not be read is counted in `statuses`
         WrongAnswer(answer=g.answer, typed=_typed(g.answer, [results[m.submission] for m in g.members]),
@@ -208,7 +211,7 @@ BASE_CSS = "".join([
     'table{border-collapse:collapse;width:100%;font-size:.92rem}',
     'th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e6e9ef;vertical-align:top}',
     'th{background:#f3f5f9}',
-    'td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}',
+    'td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}',
     'code{font-size:.88rem;word-break:break-all}',
     '.bad{color:#b42318}',
     '.tag{display:inline-block;background:#eef1f6;border-radius:4px;padding:0 .35rem;margin:0 .2rem .1rem 0;',
