@@ -97,7 +97,7 @@ def build_summary(
     totals = [r.score for r in only]
     return Summary(
         assignment=rubric.assignment, title=rubric.title, rubric_sha256=rubric_sha256, submissions=len(only),
-        scores=_stats(totals, rubric.max_score), histogram=_histogram(totals, rubric.max_score),
+        scores=_stats(totals, rubric.max_score), histogram=score_histogram(totals, rubric.max_score),
         questions=[_question(q.id, q.title, q.points, q.hidden, only, rubric) for q in rubric.questions],
         rows=[_row(path, report, outdir) for path, report in sorted(reports, key=lambda e: e[1].submission)],
     )
@@ -122,7 +122,7 @@ def bin_width(top: float) -> float:
     return next(w * power for w in _NICE_WIDTHS if w * power >= rough - 1e-9)
 
 
-def _histogram(values: list[float], max_score: float) -> Histogram:
+def score_histogram(values: list[float], max_score: float) -> Histogram:
     top = max_score if max_score > 0 else 1.0
     width = bin_width(top)
     bins = max(1, math.ceil(top / width - 1e-9))

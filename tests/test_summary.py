@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from html import escape
 import struct
 import subprocess
 import tempfile
 import zlib
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from lms_formats import check_student_page, check_summary_page
 
 from grader.cli import cli
-from grader.summary import HISTOGRAM_BINS, _histogram, bin_width
+from grader.summary import HISTOGRAM_BINS, bin_width, score_histogram
 
 CLASS = {
     "a": {"q2_dL_dw3": 0.0006, "q4_lenet_params": 61706, "q3_flops_no_bias": 1153840},
@@ -115,7 +115,7 @@ def test_what_the_ta_reads_on_the_summary_page(outdir: Path, check: str, qid: st
 )
 def test_histogram_bins_read_well(max_score: float, width: float, last_edges: list[float]) -> None:
     assert bin_width(max_score) == pytest.approx(width)
-    histogram = _histogram([0, max_score, max_score / 2], max_score)
+    histogram = score_histogram([0, max_score, max_score / 2], max_score)
     assert histogram.edges[0] == 0 and histogram.edges[-2:] == pytest.approx(last_edges)
     assert sum(histogram.counts) == 3 and histogram.counts[-1] >= 1
 
