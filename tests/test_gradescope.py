@@ -191,7 +191,7 @@ def test_a_manual_question_is_pending_the_same_way_answered_or_blank(tmp_path: P
     assert results["output"].startswith("hidden-demo: 5 / 5 points graded automatically")
 
 
-ZIPPED_OR_RENAMED = {
+ZIPPED_OR_RENAMED: dict[str, dict[str, str | None]] = {
     "renamed-answers-file": {"hw2_alice.yaml": ANSWERS},
     "zipped-upload": {"submission.zip": None},
     "zipped-folder-with-renamed-file": {"alice.zip": "folder"},

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.cli import ExitCode, cli
+from grader.cli import cli
+from grader.cli_common import ExitCode
 from grader.lms.canvas import RosterError, choose_column, export_canvas, points_factor, read_roster
 from grader.lms.identity import duplicate_ids, lms_identifier, load_id_map
 from grader.lms.moodle import export_moodle
