@@ -112,11 +112,14 @@ def batch(root: Path, assignment: str, outdir: Path, jobs: int | None, timeout: 
               help="Moodle: a CSV `submission,identifier` mapping submission ids to what Moodle matches on")
 @click.option("--match-on", type=click.Choice(["username", "idnumber", "email"]), default="username",
               show_default=True, help="Moodle: the user field the identifiers are")
+@click.option("--known-users", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Moodle: the course's users (participants CSV, or one identifier a line): refuse unknown ones")
 @click.option("--scale", is_flag=True,
               help="Canvas: scale scores to the column's points possible when it differs from the rubric's")
 @click.option("--new-column", is_flag=True, help="Canvas: --column names a new assignment Canvas creates")
 def export(outdir: Path, target: str, roster: Path | None, column: str | None, assignment: str | None,
-           overrides: Path | None, id_map: Path | None, match_on: str, scale: bool, new_column: bool) -> None:
+           overrides: Path | None, id_map: Path | None, match_on: str, known_users: Path | None, scale: bool,
+           new_column: bool) -> None:
     """Gradebook files for the LMS from a batch's reports (with the overrides applied)."""
     from grader.batch.outputs import refresh_outputs
     from grader.batch.store import load_reports
@@ -133,7 +136,8 @@ def export(outdir: Path, target: str, roster: Path | None, column: str | None, a
         assert roster is not None
         _export_canvas(outdir, reports, roster, column, loaded, CanvasChoice(scale, new_column))
     elif target == "moodle":
-        _export_moodle(outdir, reports, column or loaded.rubric.assignment, id_map, match_on)
+        identity = MoodleIdentity(id_map, match_on, known_users)
+        _export_moodle(outdir, reports, column or loaded.rubric.assignment, identity)
     else:
         _export_gradescope(outdir, load_reports(outdir), loaded)
 
@@ -168,16 +172,28 @@ def _export_canvas(outdir: Path, reports: list[Any], roster_path: Path, column: 
                    + "; ".join(result.without_submission))
 
 
-def _export_moodle(outdir: Path, reports: list[Any], column: str, id_map: Path | None, match_on: Any) -> None:
+@dataclass
+class MoodleIdentity:
+    id_map: Path | None
+    match_on: Any
+    known_users: Path | None
+
+
+def _export_moodle(outdir: Path, reports: list[Any], column: str, identity: MoodleIdentity) -> None:
     from grader.batch.store import atomic_write_text
-    from grader.lms.identity import IdentityError, load_id_map
+    from grader.lms.identity import IdentityError, load_id_map, load_known_users, unknown_identifiers
     from grader.lms.moodle import export_moodle
 
+    match_on = identity.match_on
     try:
-        mapping = load_id_map(id_map) if id_map is not None else {}
+        mapping = load_id_map(identity.id_map) if identity.id_map is not None else {}
+        known = load_known_users(identity.known_users) if identity.known_users is not None else None
     except IdentityError as err:
         _usage(str(err))
     result = export_moodle(reports, column, mapping, match_on)
+    if known is not None and not result.problems:
+        result.problems = [f"{i}: not a {match_on} of {identity.known_users}; Moodle would abort the whole import"
+                           for i in unknown_identifiers(result.identifiers, known)]
     if result.problems:
         _usage("moodle.csv was not written: Moodle would refuse or misapply it:\n" + "\n".join(result.problems))
     path = outdir / "moodle.csv"

@@ -132,6 +132,14 @@ def test_the_moodle_command_prints_and_writes_the_preflight_list(tmp_path: Path)
     assert "pre-flight" in result.output and "  ada\n" in result.output and "  aturing\n" in result.output
     assert (out / "moodle-identifiers.txt").read_text() == "ada\naturing\n"
     assert moodle_import((out / "moodle.csv").read_text(), MOODLE_USERS) == {"ada": "15", "aturing": "15"}
+    participants = tmp_path / "participants.csv"
+    participants.write_text("First name,Last name,Username,Email address\nAda,Lovelace,ada,ada@uni.example\n")
+    unknown = runner.invoke(cli, ["export", str(out), "--to", "moodle", "--known-users", str(participants)])
+    assert unknown.exit_code == ExitCode.USAGE_ERROR
+    assert "aturing: not a username of" in unknown.output and "abort the whole import" in unknown.output
+    participants.write_text("ada\naturing\n")
+    known = runner.invoke(cli, ["export", str(out), "--to", "moodle", "--known-users", str(participants)])
+    assert known.exit_code == ExitCode.OK, known.output
     (root / "mallory.yaml").write_text("student_id: ada\nq4_lenet_params: 1\n")
     runner.invoke(cli, ["batch", str(root), "-a", "csc420-a2", "-o", str(out), "-j", "1"])
     refused = runner.invoke(cli, ["export", str(out), "--to", "moodle"])

@@ -103,3 +103,18 @@ def lms_identifier(report: Report, mapping: dict[str, str], match_on: MatchOn) -
     if match_on == "idnumber" and source is not None and source.sid:
         return source.sid
     return None if is_canvas_download_id(report) else report.submission
+
+
+def load_known_users(path: Path) -> set[str]:
+    """Every cell of a file listing the LMS's users (Moodle's participants download, or one
+    identifier a line), compared as identifiers are."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise IdentityError(f"{path}: cannot be read ({err})") from None
+    return {identity_key(cell) for row in csv.reader(io.StringIO(text)) for cell in row if cell.strip()}
+
+
+def unknown_identifiers(identifiers: list[str], known: set[str]) -> list[str]:
+    """The identifiers the LMS does not know: one is enough for Moodle to abort the import."""
+    return [i for i in identifiers if identity_key(i) not in known]
