@@ -210,7 +210,9 @@ def open_submission(path: Path) -> Iterator[Submission]:
         elif path.is_dir() and (inner := _lone_zip(path)) is not None:
             temp = Path(tempfile.mkdtemp(prefix="grader-zip-"))
             sub = _from_zip(inner, temp)
-            sub.id, sub.source = submission_id(path), path
+            sub.source = path
+            if sub.id == inner.stem:  # named after the upload folder, unless the answers file claims an id
+                sub.id = submission_id(path)
             yield sub
         elif path.is_dir():
             yield _from_root(path, submission_id(path), path)

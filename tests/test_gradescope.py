@@ -255,3 +255,20 @@ def test_setup_installs_the_venv_module_and_cpu_torch_on_a_bare_image(tmp_path: 
     torch_calls = [c for c in calls if "torch==" in c]
     assert bool(torch_calls) == torch
     assert all("--index-url https://download.pytorch.org/whl/cpu" in c for c in torch_calls)
+
+
+@pytest.mark.parametrize(
+    ("member", "text", "student"),
+    [("answers.yaml", "student_id: alice\nq4_lenet_params: 1\n", "alice"),
+     ("folder/hw2_bob.yaml", "q4_lenet_params: 1\n", "submission")],
+    ids=["zip-with-student-id", "zip-named-after-the-upload-folder"],
+)
+def test_a_zipped_upload_is_read_like_a_submission_zip(tmp_path: Path, member: str, text: str, student: str) -> None:
+    from grader.submission import open_submission
+
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    with zipfile.ZipFile(upload / "hw.zip", "w") as zipped:
+        zipped.writestr(member, text)
+    with open_submission(upload) as sub:
+        assert (sub.id, sub.answers, sub.error) == (student, {"q4_lenet_params": 1}, None)
