@@ -181,7 +181,7 @@ class MoodleIdentity:
 
 def _export_moodle(outdir: Path, reports: list[Any], column: str, identity: MoodleIdentity) -> None:
     from grader.batch.store import atomic_write_text
-    from grader.lms.identity import IdentityError, load_id_map, load_known_users, unknown_identifiers
+    from grader.lms.identity import IdentityError, load_id_map, load_known_users
     from grader.lms.moodle import export_moodle
 
     match_on = identity.match_on
@@ -190,17 +190,15 @@ def _export_moodle(outdir: Path, reports: list[Any], column: str, identity: Mood
         known = load_known_users(identity.known_users) if identity.known_users is not None else None
     except IdentityError as err:
         _usage(str(err))
-    result = export_moodle(reports, column, mapping, match_on)
-    if known is not None and not result.problems:
-        result.problems = [f"{i}: not a {match_on} of {identity.known_users}; Moodle would abort the whole import"
-                           for i in unknown_identifiers(result.identifiers, known)]
-    if result.problems:
-        _usage("moodle.csv was not written: Moodle would refuse or misapply it:\n" + "\n".join(result.problems))
+    result = export_moodle(reports, column, mapping, match_on, known)
     path = outdir / "moodle.csv"
     preflight = outdir / MOODLE_IDENTIFIERS
     atomic_write_text(path, result.text)
     atomic_write_text(preflight, "".join(f"{i}\n" for i in result.identifiers))
     click.echo(str(path))
+    click.echo(f"{len(result.identifiers)} of {len(reports)} submissions written")
+    for line in result.left_out:
+        click.echo(f"left out: {line}")
     click.echo(f"pre-flight: check that Moodle knows these {len(result.identifiers)} {match_on}s before importing "
                f"(Moodle aborts the whole import on one unknown identifier); also in {preflight}")
     for identifier in result.identifiers:

@@ -135,8 +135,9 @@ def test_export_commands_write_every_format(tmp_path: Path, roster: Path) -> Non
     assert check_canvas(out / "canvas.csv", roster, "Assignment 2 (12345)")["ada"] == "17"
 
     refused = runner.invoke(cli, ["export", str(out), "--to", "moodle"])
-    assert refused.exit_code == ExitCode.USAGE_ERROR and "'=cmd' starts like a spreadsheet formula" in refused.output
-    assert not (out / "moodle.csv").exists()  # a defused id would match no Moodle user
+    assert refused.exit_code == ExitCode.OK and "left out: =cmd" in refused.output
+    assert "'=cmd' starts like a spreadsheet formula" in refused.output
+    assert check_moodle(out / "moodle.csv", "csc420-a2") == {"ada": "17", "ghost": "0"}  # never defused
     id_map = tmp_path / "ids.csv"
     id_map.write_text("submission,identifier\n=cmd,cmd_user\n")
     moodle = runner.invoke(cli, ["export", str(out), "--to", "moodle", "--id-map", str(id_map)])

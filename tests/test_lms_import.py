@@ -64,10 +64,11 @@ def moodle_import(text: str, users: set[str]) -> dict[str, str]:
     ids=["claimed-student-id", "case-folded-duplicate", "canvas-download-id", "formula-id", "no-email",
          "mapped-onto-a-classmate"],
 )
-def test_moodle_refuses_what_it_would_misapply(reports: list[Report], mapping: dict[str, str], match_on: str,
-                                               refusal: str) -> None:
+def test_moodle_leaves_out_what_it_would_misapply(reports: list[Report], mapping: dict[str, str], match_on: str,
+                                                  refusal: str) -> None:
     result = export_moodle(reports, "A2", mapping, match_on)  # type: ignore[arg-type]
-    assert result.text == "" and any(refusal in p for p in result.problems), result.problems
+    assert any(refusal in p for p in result.left_out), result.left_out
+    assert moodle_import(result.text, MOODLE_USERS) == {} and result.identifiers == []
 
 
 @pytest.mark.parametrize(
@@ -88,7 +89,7 @@ def test_moodle_identifiers_are_what_moodle_matches(given: Report, mapping: dict
                                                    identifier: str) -> None:
     assert lms_identifier(given, mapping, match_on) == identifier  # type: ignore[arg-type]
     result = export_moodle([given], "A2", mapping, match_on)  # type: ignore[arg-type]
-    assert result.problems == [] and result.identifiers == [identifier]
+    assert result.left_out == [] and result.identifiers == [identifier]
     assert moodle_import(result.text, MOODLE_USERS) == {identifier: "5"}
 
 
@@ -135,16 +136,18 @@ def test_the_moodle_command_prints_and_writes_the_preflight_list(tmp_path: Path)
     participants = tmp_path / "participants.csv"
     participants.write_text("First name,Last name,Username,Email address\nAda,Lovelace,ada,ada@uni.example\n")
     unknown = runner.invoke(cli, ["export", str(out), "--to", "moodle", "--known-users", str(participants)])
-    assert unknown.exit_code == ExitCode.USAGE_ERROR
-    assert "aturing: not a username of" in unknown.output and "abort the whole import" in unknown.output
+    assert unknown.exit_code == ExitCode.OK
+    assert "left out: aturing (aturing.yaml): 'aturing' is not a username of the course" in unknown.output
+    assert moodle_import((out / "moodle.csv").read_text(), {"ada"}) == {"ada": "15"}
     participants.write_text("ada\naturing\n")
     known = runner.invoke(cli, ["export", str(out), "--to", "moodle", "--known-users", str(participants)])
-    assert known.exit_code == ExitCode.OK, known.output
+    assert known.exit_code == ExitCode.OK and "left out" not in known.output
     (root / "mallory.yaml").write_text("student_id: ada\nq4_lenet_params: 1\n")
     runner.invoke(cli, ["batch", str(root), "-a", "csc420-a2", "-o", str(out), "-j", "1"])
     refused = runner.invoke(cli, ["export", str(out), "--to", "moodle"])
-    assert refused.exit_code == ExitCode.USAGE_ERROR and "both claim the identifier 'ada'" in refused.output
-    assert "mallory" in refused.output
+    assert refused.exit_code == ExitCode.OK and "both claim the identifier 'ada'" in refused.output
+    assert "mallory.yaml" in refused.output and "ada.yaml" in refused.output
+    assert moodle_import((out / "moodle.csv").read_text(), MOODLE_USERS) == {"aturing": "15"}
 
 
 # --- Canvas ---------------------------------------------------------------------------------------

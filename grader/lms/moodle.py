@@ -3,9 +3,10 @@
 In Moodle's import form, map `Identifier` to the user field the identifiers are (`--match-on`:
 username, ID number or email address), the grade column to the grade item, and `Feedback` to that
 item's feedback. Moodle aborts the whole import on one identifier it does not know, and applies
-every row (the last of two rows for one user wins): so each student is one row, an identifier
-claimed twice is refused with both submissions named, and the identifiers are listed for a
-pre-flight check before the import.
+every row (the last of two rows for one user wins): so each student is one row, and a submission
+whose identifier Moodle would misapply or refuse (claimed twice, unknown, a Canvas download id,
+a formula) is left out of the file and listed, naming every submission involved, for the TA to map
+(`--id-map`) or enter by hand. The identifiers written are listed for a pre-flight check.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from grader.lms.identity import (
     duplicate_ids,
     is_canvas_download_id,
     lms_identifier,
+    unknown_identifiers,
     unsafe_identifier,
     where_found,
 )
@@ -35,7 +37,7 @@ MAX_QUESTION_FEEDBACK = 400
 class MoodleExport:
     text: str = ""
     identifiers: list[str] = field(default_factory=list)  # the pre-flight list, one per row
-    problems: list[str] = field(default_factory=list)  # any problem: nothing may be imported
+    left_out: list[str] = field(default_factory=list)  # "<submission>: why", not written
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -75,24 +77,40 @@ def _identifier_problem(report: Report, identifier: str | None, match_on: MatchO
 
 
 def export_moodle(reports: list[Report], grade_column: str, mapping: dict[str, str] | None = None,
-                  match_on: MatchOn = "username") -> MoodleExport:
+                  match_on: MatchOn = "username", known: set[str] | None = None) -> MoodleExport:
+    """`known`: the course's users (`load_known_users`); an identifier outside it is left out."""
     ordered = sorted(reports, key=lambda r: r.submission)
     identifiers = {i: lms_identifier(r, mapping or {}, match_on) for i, r in enumerate(ordered)}
     export = MoodleExport()
-    export.problems = [p for i, r in enumerate(ordered) if (p := _identifier_problem(r, identifiers[i], match_on))]
-    for identifier, claimants in sorted(duplicate_ids(ordered, {i: v or "" for i, v in identifiers.items()}).items()):
+    refused: set[int] = set()
+    for index, report in enumerate(ordered):
+        problem = _identifier_problem(report, identifiers[index], match_on)
+        if problem is None and known is not None:
+            problem = _unknown_problem(report, identifiers[index], match_on, known)
+        if problem is not None:
+            export.left_out.append(problem)
+            refused.add(index)
+    usable = {i: v or "" for i, v in identifiers.items() if i not in refused}
+    for identifier, claimants in sorted(duplicate_ids(ordered, usable).items()):
         named = " and ".join(where_found(r) for r in claimants)
-        export.problems.append(f"{named} both claim the identifier {identifier!r}: Moodle would keep only the "
-                               "last row; fix the student_id or map them with --id-map")
-    if export.problems:
-        return export
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([IDENTIFIER, grade_column, FEEDBACK])
+        export.left_out.append(f"{named} both claim the identifier {identifier!r}: neither is written (Moodle "
+                               "would keep only the last row); fix the student_id or map them with --id-map")
+        refused |= {i for i, r in enumerate(ordered) if any(r is c for c in claimants)}
+    rows = [[IDENTIFIER, grade_column, FEEDBACK]]
     for index, report in enumerate(ordered):
         user = identifiers[index]
-        assert user is not None  # a report without one is a problem above
+        if index in refused or user is None:
+            continue
         export.identifiers.append(user)
-        writer.writerow([user, format_points(report.score), spreadsheet_safe(feedback_text(report))])
+        rows.append([user, format_points(report.score), spreadsheet_safe(feedback_text(report))])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
     export.text = out.getvalue()
     return export
+
+
+def _unknown_problem(report: Report, identifier: str | None, match_on: MatchOn, known: set[str]) -> str | None:
+    if identifier is None or unknown_identifiers([identifier], known) == []:
+        return None
+    return (f"{where_found(report)}: {identifier!r} is not a {match_on} of the course (--known-users); "
+            "Moodle would abort the whole import")
