@@ -57,7 +57,8 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str, sand
         from grader.gradescope import to_gradescope
 
         titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
-        results = to_gradescope(report, time.monotonic() - started, titles=titles)
+        by_person = {q.id for q in loaded.rubric.questions if q.kind == "manual"}
+        results = to_gradescope(report, time.monotonic() - started, titles=titles, by_person=by_person)
         text = results.model_dump_json(indent=2, exclude_none=True)
     else:
         text = report.model_dump_json(indent=2)

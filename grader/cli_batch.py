@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,6 +17,8 @@ import click
 from grader.cli_common import assignment_option, load_assignment
 from grader.cli_doctor import sandbox_option, use_sandbox
 from grader.names import for_terminal, json_for_terminal
+
+MOODLE_IDENTIFIERS = "moodle-identifiers.txt"
 
 
 def _usage(message: str) -> NoReturn:
@@ -146,8 +149,18 @@ def _use_dask(options: Any, loaded: Any, scheduler: str | None, cluster: str, wo
               help="the rubric [default: the one the batch used]")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="the TA's decisions [default: OUTDIR/overrides.yaml]")
+@click.option("--id-map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Moodle: a CSV `submission,identifier` mapping submission ids to what Moodle matches on")
+@click.option("--match-on", type=click.Choice(["username", "idnumber", "email"]), default="username",
+              show_default=True, help="Moodle: the user field the identifiers are")
+@click.option("--known-users", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Moodle: the course's users (participants CSV, or one identifier a line): refuse unknown ones")
+@click.option("--scale", is_flag=True,
+              help="Canvas: scale scores to the column's points possible when it differs from the rubric's")
+@click.option("--new-column", is_flag=True, help="Canvas: --column names a new assignment Canvas creates")
 def export(outdir: Path, target: str, roster: Path | None, column: str | None, assignment: str | None,
-           overrides: Path | None) -> None:
+           overrides: Path | None, id_map: Path | None, match_on: str, known_users: Path | None, scale: bool,
+           new_column: bool) -> None:
     """Gradebook files for the LMS from a batch's reports (with the overrides applied)."""
     from grader.batch.outputs import refresh_outputs
     from grader.batch.store import load_reports
@@ -162,27 +175,37 @@ def export(outdir: Path, target: str, roster: Path | None, column: str | None, a
     reports = [r for _, r in load_reports(outdir) if r.assignment == loaded.rubric.assignment]
     if target == "canvas":
         assert roster is not None
-        _export_canvas(outdir, reports, roster, column, loaded)
+        _export_canvas(outdir, reports, roster, column, loaded, CanvasChoice(scale, new_column))
     elif target == "moodle":
-        _export_moodle(outdir, reports, column or loaded.rubric.assignment)
+        identity = MoodleIdentity(id_map, match_on, known_users)
+        _export_moodle(outdir, reports, column or loaded.rubric.assignment, identity)
     else:
         _export_gradescope(outdir, load_reports(outdir), loaded)
 
 
-def _export_canvas(outdir: Path, reports: list[Any], roster_path: Path, column: str | None, loaded: Any) -> None:
+@dataclass
+class CanvasChoice:
+    scale: bool
+    new_column: bool
+
+
+def _export_canvas(outdir: Path, reports: list[Any], roster_path: Path, column: str | None, loaded: Any,
+                   choice: CanvasChoice) -> None:
     from grader.batch.store import atomic_write_text
-    from grader.lms.canvas import RosterError, choose_column, export_canvas, read_roster
+    from grader.lms.canvas import RosterError, choose_column, export_canvas, points_factor, read_roster
 
     try:
         roster = read_roster(roster_path)
+        chosen = column if choice.new_column and column else choose_column(roster, column, loaded.rubric.assignment)
+        factor = points_factor(roster, chosen, loaded.rubric.max_score, scale=choice.scale)
     except RosterError as err:
         _usage(str(err))
-    chosen = choose_column(roster, column, loaded.rubric.assignment)
-    result = export_canvas(reports, roster, chosen, loaded.rubric.max_score)
+    result = export_canvas(reports, roster, chosen, loaded.rubric.max_score, factor=factor)
     path = outdir / "canvas.csv"
-    atomic_write_text(path, result.text)
+    atomic_write_text(path, result.text)  # with the BOM Canvas wrote
     click.echo(str(path))
-    click.echo(f"column {chosen!r}: {len(result.matched)} of {len(reports)} submissions matched")
+    scaled = f" (scaled by {factor:g} to the column's points possible)" if factor != 1 else ""
+    click.echo(f"column {chosen!r}: {len(result.matched)} of {len(reports)} submissions matched{scaled}")
     for line in result.unmatched:
         click.echo(for_terminal(f"unmatched: {line}"))
     for line in result.left_out:
@@ -192,19 +215,38 @@ def _export_canvas(outdir: Path, reports: list[Any], roster_path: Path, column: 
                                 + "; ".join(result.without_submission)))
 
 
-def _export_moodle(outdir: Path, reports: list[Any], column: str) -> None:
+@dataclass
+class MoodleIdentity:
+    id_map: Path | None
+    match_on: Any
+    known_users: Path | None
+
+
+def _export_moodle(outdir: Path, reports: list[Any], column: str, identity: MoodleIdentity) -> None:
     from grader.batch.store import atomic_write_text
+    from grader.lms.identity import IdentityError, load_id_map, load_known_users
     from grader.lms.moodle import export_moodle
 
+    match_on = identity.match_on
+    try:
+        mapping = load_id_map(identity.id_map) if identity.id_map is not None else {}
+        known = load_known_users(identity.known_users) if identity.known_users is not None else None
+    except IdentityError as err:
+        _usage(str(err))
+    result = export_moodle(reports, column, mapping, match_on, known)
     path = outdir / "moodle.csv"
-    result = export_moodle(reports, column)
+    preflight = outdir / MOODLE_IDENTIFIERS
     atomic_write_text(path, result.text)
+    atomic_write_text(preflight, "".join(f"{i}\n" for i in result.identifiers))
     click.echo(str(path))
-    written = len(reports) - len(result.left_out)
-    click.echo(f"{written} of {len(reports)} submissions; map `Identifier` to the user field the ids are in "
-               "Moodle's import form")
+    click.echo(f"{len(result.identifiers)} of {len(reports)} submissions written")
     for line in result.left_out:
         click.echo(for_terminal(f"left out: {line}"))
+    click.echo(f"pre-flight: check that Moodle knows these {len(result.identifiers)} {match_on}s before importing "
+               f"(Moodle aborts the whole import on one unknown identifier); also in {preflight}")
+    for identifier in result.identifiers:
+        click.echo(for_terminal(f"  {identifier}"))
+    click.echo(f"in Moodle's import form, map `Identifier` to the user field {match_on!r}")
 
 
 def _export_gradescope(outdir: Path, entries: list[Any], loaded: Any) -> None:
@@ -213,9 +255,10 @@ def _export_gradescope(outdir: Path, entries: list[Any], loaded: Any) -> None:
 
     folder = outdir / "gradescope"
     titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
+    by_person = {q.id for q in loaded.rubric.questions if q.kind == "manual"}
     for path, report in entries:
         if report.assignment == loaded.rubric.assignment:
-            atomic_write_text(folder / path.name, to_gradescope(report, titles=titles)
+            atomic_write_text(folder / path.name, to_gradescope(report, titles=titles, by_person=by_person)
                               .model_dump_json(indent=2, exclude_none=True) + "\n")
     click.echo(str(folder))
 

@@ -61,7 +61,20 @@ if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; the
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) ||
     echo "setup.sh: bubblewrap is not available; student code runs under a fallback layer"
 fi
-"$PYTHON" -m venv "$AUTOGRADER/venv"
+# Debian and Ubuntu images ship Python without the venv module (python3.X-venv): install it,
+# else make the environment with virtualenv from pip.
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  VERSION="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "python$VERSION-venv" ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv) ||
+    echo "setup.sh: python$VERSION-venv is not available; trying virtualenv"
+fi
+if "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  "$PYTHON" -m venv "$AUTOGRADER/venv"
+else
+  "$PYTHON" -m pip install -q --user virtualenv || "$PYTHON" -m pip install -q --break-system-packages virtualenv
+  "$PYTHON" -m virtualenv -q "$AUTOGRADER/venv"
+fi
 VENV_PYTHON="$AUTOGRADER/venv/bin/python"
 "$VENV_PYTHON" -m pip install -q --upgrade pip
 {torch_line}

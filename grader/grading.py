@@ -85,6 +85,7 @@ def _grade_question(q: QuestionBase, sub: Submission, ctx: GradingContext) -> Qu
         raw, decided = question_answer(q, sub)  # a notebook cell may decide (unreadable, a stub)
         verdict = decided if decided is not None else _safe_verdict(q, raw, ctx)
         _say_where(verdict, q.id, sub)
+        _keep_typed(verdict, raw)
     score = round(q.points * verdict.credit, 6) if verdict.status is not Status.MANUAL else 0.0
     if getattr(q, "randomise", None) is not None and sub.error is None:
         verdict.details.setdefault("params", _student_params(q, ctx))
@@ -117,6 +118,13 @@ def _say_where(verdict: Verdict, question_id: str, sub: Submission) -> None:
         verdict.details.setdefault("notebook_cell", sub.answer_cells[question_id])
     if question_id in sub.notes:
         verdict.feedback = f"{verdict.feedback} ({sub.notes[question_id]})".lstrip()
+
+
+def _keep_typed(verdict: Verdict, raw: Any) -> None:
+    """The answer as the student typed it, when the shown (normalised) answer differs: the TA reads
+    `sigma(z)*(1-sigma(z))`, not only `σ(z)(1 − σ(z))`."""
+    if isinstance(raw, str) and verdict.answer is not None and "".join(raw.split()) != "".join(verdict.answer.split()):
+        verdict.details.setdefault("typed", shorten(raw.strip(), 2000))
 
 
 def _student_params(q: QuestionBase, ctx: GradingContext) -> dict[str, Any] | str:

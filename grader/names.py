@@ -86,7 +86,8 @@ def _quoted(cell: str) -> str:
     return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
 
 
-def csv_text(rows: Iterable[Iterable[str]]) -> str:
+def csv_text(rows: Iterable[Iterable[str]], delimiter: str = ",") -> str:
     """RFC 4180 CSV, a line per row, quoting every cell a comma-, semicolon-, pipe- or tab-separated
-    reading would split (Excel in many locales splits on `;`, so `x;=SUM(1)` must stay one cell)."""
-    return "".join(",".join(_quoted(escaped(cell)) for cell in row) + "\n" for row in rows)
+    reading would split (Excel in many locales splits on `;`, so `x;=SUM(1)` must stay one cell).
+    `delimiter`: `,`, or `;` or a tab for a file that must keep another's (a Canvas roster)."""
+    return "".join(delimiter.join(_quoted(escaped(cell)) for cell in row) + "\n" for row in rows)

@@ -223,6 +223,13 @@ def open_submission(path: Path) -> Iterator[Submission]:
         if path.is_file() and path.suffix.lower() == ".zip":
             temp = Path(tempfile.mkdtemp(prefix="grader-zip-"))
             yield _from_zip(path, temp)
+        elif path.is_dir() and (inner := _lone_zip(path)) is not None:
+            temp = Path(tempfile.mkdtemp(prefix="grader-zip-"))
+            sub = _from_zip(inner, temp)
+            sub.source = path
+            if sub.id == inner.stem:  # named after the upload folder, unless the answers file claims an id
+                sub.id = submission_id(path)
+            yield sub
         elif path.is_dir():
             yield _from_root(path, submission_id(path), path)
         else:
@@ -264,7 +271,7 @@ def _from_root(source: Path, sub_id: str, root: Path) -> Submission:
     sub = Submission(id=sub_id, source=source, root=root)
     try:
         sub.sha256 = tree_sha256(root)
-        answers_file = next((root / n for n in ANSWER_NAMES if (root / n).exists()), None)
+        answers_file = find_answers_file(root)
         notebooks = notebook_files(root)
         if answers_file is None and not notebooks:
             raise SubmissionError(f"no answers file found: add one of {', '.join(ANSWER_NAMES)} "
@@ -278,9 +285,36 @@ def _from_root(source: Path, sub_id: str, root: Path) -> Submission:
     return sub
 
 
+def _visible_entries(root: Path) -> list[Path]:
+    return [e for e in root.iterdir() if not e.name.startswith(("__MACOSX", "."))]
+
+
+def find_answers_file(root: Path) -> Path | None:
+    """`answers.yaml` (or .yml, .json, .toml); else the one answers file under another name
+    (`hw2_alice.yaml`), as a batch names a Canvas download's lone answers file."""
+    named = next((root / n for n in ANSWER_NAMES if (root / n).exists()), None)
+    if named is not None:
+        return named
+    others = [e for e in _visible_entries(root)
+              if e.suffix.lower() in ANSWER_SUFFIXES and e.is_file() and not e.is_symlink()]
+    return others[0] if len(others) == 1 else None
+
+
+def _lone_zip(root: Path) -> Path | None:
+    """An upload that is one zip (Gradescope keeps it zipped): the submission is inside it."""
+    try:
+        entries = _visible_entries(root)
+    except OSError:
+        return None
+    lone = entries[0] if len(entries) == 1 else None
+    if lone is not None and lone.suffix.lower() == ".zip" and lone.is_file() and not lone.is_symlink():
+        return lone
+    return None
+
+
 def _descend_single_folder(root: Path) -> Path:
     """A zip of a folder holds one folder: the answers live inside it."""
-    entries = [e for e in root.iterdir() if not e.name.startswith(("__MACOSX", "."))]
+    entries = _visible_entries(root)
     single = len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink()
     if single and not any((root / n).exists() for n in ANSWER_NAMES):
         return entries[0]

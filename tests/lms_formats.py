@@ -105,3 +105,13 @@ def check_summary_page(path: Path) -> _Page:
     assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
     assert page.external == []
     return page
+
+
+def check_student_page(path: Path) -> _Page:
+    """A student's page: self-contained like the summary, with a way back to it."""
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    assert page.tags[0] == "html" and "section" in page.tags
+    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+    assert page.external == [] and "../summary.html" in page.links
+    return page

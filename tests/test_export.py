@@ -87,9 +87,8 @@ def test_unmatched_ambiguous_and_conflicting_reports_are_listed_not_written(rost
 
 @pytest.mark.parametrize(
     ("wanted", "chosen"),
-    [("Assignment 2 (12345)", "Assignment 2 (12345)"), ("assignment 2", "Assignment 2 (12345)"),
-     ("Homework 9", "Homework 9"), (None, "csc420-a2")],
-    ids=["exact", "without-canvas-id", "new-column", "default-new-column"],
+    [("Assignment 2 (12345)", "Assignment 2 (12345)"), ("assignment 2", "Assignment 2 (12345)")],
+    ids=["exact", "without-canvas-id"],
 )
 def test_the_assignment_column(roster: Path, wanted: str | None, chosen: str) -> None:
     assert choose_column(read_roster(roster), wanted, "csc420-a2") == chosen
@@ -135,11 +134,16 @@ def test_export_commands_write_every_format(tmp_path: Path, roster: Path) -> Non
     assert "unmatched: ghost: no roster row" in canvas.output and "column 'Assignment 2 (12345)'" in canvas.output
     assert check_canvas(out / "canvas.csv", roster, "Assignment 2 (12345)")["ada"] == "17"
 
-    moodle = runner.invoke(cli, ["export", str(out), "--to", "moodle"])
+    refused = runner.invoke(cli, ["export", str(out), "--to", "moodle"])
+    assert refused.exit_code == ExitCode.OK and "left out: =cmd" in refused.output
+    assert "'=cmd' starts like a spreadsheet formula" in refused.output
+    assert check_moodle(out / "moodle.csv", "csc420-a2") == {"ada": "17", "ghost": "0"}  # never defused
+    id_map = tmp_path / "ids.csv"
+    id_map.write_text("submission,identifier\n=cmd,cmd_user\n")
+    moodle = runner.invoke(cli, ["export", str(out), "--to", "moodle", "--id-map", str(id_map)])
     assert moodle.exit_code == ExitCode.OK and moodle.output.splitlines()[0] == str(out / "moodle.csv")
     grades = check_moodle(out / "moodle.csv", "csc420-a2")
-    assert grades == {"ada": "17", "ghost": "0"}  # a formula-looking id would not match Moodle's: listed
-    assert "left out: =cmd: a spreadsheet would run this id as a formula" in moodle.output
+    assert grades == {"cmd_user": "15", "ada": "17", "ghost": "0"}
     assert "q1_proof: 2/2 correct (fine, ok)" in (out / "moodle.csv").read_text()
 
     gradescope = runner.invoke(cli, ["export", str(out), "--to", "gradescope"])

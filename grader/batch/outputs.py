@@ -11,7 +11,8 @@ from grader.gradebook import gradebook_csv
 from grader.overrides import Decisions, apply_overrides, load_overrides
 from grader.report import Report
 from grader.rubric import LoadedRubric
-from grader.summary import build_summary, render_html
+from grader.student_page import render_student_page
+from grader.summary import STUDENTS_DIR, build_summary, render_html, student_page_name
 
 GRADEBOOK = "gradebook.csv"
 SUMMARY_JSON = "summary.json"
@@ -50,4 +51,18 @@ def refresh_outputs(outdir: Path, loaded: LoadedRubric, overrides: Path | None =
     summary = build_summary(entries, loaded.rubric, outdir=outdir, rubric_sha256=loaded.sha256)
     atomic_write_text(outdir / SUMMARY_JSON, summary.model_dump_json(indent=2) + "\n")
     atomic_write_text(outdir / SUMMARY_HTML, render_html(summary))
+    _write_student_pages(outdir, entries, loaded)
     return problems
+
+
+def _write_student_pages(outdir: Path, entries: list[tuple[Path, Report]], loaded: LoadedRubric) -> None:
+    """One page per report; pages of reports no longer there are removed."""
+    written = set()
+    for path, report in entries:
+        name = student_page_name(path)
+        atomic_write_text(outdir / name, render_student_page(report, loaded.rubric))
+        written.add(name)
+    folder = outdir / STUDENTS_DIR
+    for stale in folder.glob("*.html") if folder.is_dir() else []:
+        if f"{STUDENTS_DIR}/{stale.name}" not in written:
+            stale.unlink(missing_ok=True)

@@ -95,7 +95,7 @@ def test_no_output_file_shows_a_secret(
 ) -> None:
     out, _, stderr = batches[assignment]
     may_leak = {c.key for c in _hostile(corpus, assignment) if CLASSMATE_TOKEN not in c.forbidden}
-    tokens = {SECRET_VALUE: set(), PASSWD_LINE: set(), CLASSMATE_TOKEN: {"zoe.json"}}
+    tokens = {SECRET_VALUE: set(), PASSWD_LINE: set(), CLASSMATE_TOKEN: {"zoe.json", "zoe.html"}}
     found = []
     for path in [p for p in out.rglob("*") if p.is_file()]:
         text = path.read_text(errors="replace")
@@ -107,8 +107,11 @@ def test_no_output_file_shows_a_secret(
 
 
 def _from(path: Path, keys: set[str]) -> bool:
-    """A report of a submission whose attack the docs say gets through on this machine's layer."""
-    if path.parent.name != "reports" or not keys:
+    """A report (or the student page made from it) of a submission whose attack the docs say gets
+    through on this machine's layer."""
+    if path.parent.name == "students" and path.suffix == ".html":
+        path = path.parent.parent / "reports" / f"{path.stem}.json"
+    if path.parent.name != "reports" or not keys or not path.is_file():
         return False
     report = Report.model_validate_json(path.read_text())
     return report.source is not None and report.source.path in keys
@@ -121,6 +124,8 @@ def test_outputs_are_safe_for_spreadsheets_and_browsers(batches: dict[str, tuple
     assert not [cell for cell in ids if cell[:1] in ("=", "+", "-", "@")]
     summary = (out / "summary.html").read_text()
     assert "<script>alert" not in summary and "&lt;script&gt;" in summary
+    pages = [p.read_text() for p in (out / "students").glob("*.html")]
+    assert pages and not [page for page in pages if "<script" in page]
     names = [p.name for p in (out / "reports").iterdir()]
     assert all("/" not in n and not n.startswith(".") for n in names)
     assert not list(out.parent.rglob("escaped-report*"))
