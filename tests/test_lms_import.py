@@ -53,8 +53,9 @@ def moodle_import(text: str, users: set[str]) -> dict[str, str]:
     [
         ([report("ada", source=SubmissionSource(path="ada.yaml", sha256="x")),
           report("ada", source=SubmissionSource(path="mallory.yaml", sha256="x"))], {}, "username",
-         "ada (ada.yaml) and ada (mallory.yaml) both claim the identifier 'ada'"),
-        ([report("Ada"), report("ada ")], {}, "username", "both claim the identifier 'ada'"),
+         "ada (ada.yaml): duplicate id (contested): also mallory.yaml; no export writes it"),
+        ([report("Ada"), report("ada ")], {}, "username",
+         "Ada: duplicate id (contested): also ada ; no export writes it"),
         ([report("lovelaceada_1001", source=canvas_source("1001", "lovelaceada"))], {}, "username",
          "a Canvas download id is not a Moodle username"),
         ([report("=cmd")], {}, "username", "starts like a spreadsheet formula"),
@@ -144,10 +145,10 @@ def test_the_moodle_command_prints_and_writes_the_preflight_list(tmp_path: Path)
     assert known.exit_code == ExitCode.OK and "left out" not in known.output
     (root / "mallory.yaml").write_text("student_id: ada\nq4_lenet_params: 1\n")
     runner.invoke(cli, ["batch", str(root), "-a", "csc420-a2", "-o", str(out), "-j", "1"])
-    refused = runner.invoke(cli, ["export", str(out), "--to", "moodle"])
-    assert refused.exit_code == ExitCode.OK and "both claim the identifier 'ada'" in refused.output
+    refused = runner.invoke(cli, ["export", str(out), "--to", "moodle"])  # ada.yaml owns `ada`; mallory claims it
+    assert refused.exit_code == ExitCode.OK and "left out: ada (mallory.yaml): duplicate id" in refused.output
+    assert moodle_import((out / "moodle.csv").read_text(), MOODLE_USERS) == {"ada": "15", "aturing": "15"}
     assert "mallory.yaml" in refused.output and "ada.yaml" in refused.output
-    assert moodle_import((out / "moodle.csv").read_text(), MOODLE_USERS) == {"aturing": "15"}
 
 
 # --- Canvas ---------------------------------------------------------------------------------------

@@ -268,7 +268,7 @@ def test_exports_write_the_rightful_score_and_list_the_rest(graded: tuple[Path, 
     assert code == 0, output
     grades = check_moodle(out / "moodle.csv", "csc420-a2")
     assert grades["alice"] == f"{alice:g}" and "@SUM(1)" not in grades and "'@SUM(1)" not in grades
-    assert "left out: @SUM(1): a spreadsheet would run this id as a formula" in output
+    assert "left out: @SUM(1) (at_formula.yaml): the identifier '@SUM(1)' starts like a spreadsheet formula" in output
 
 
 def test_groups_and_check_show_no_control_characters(graded: tuple[Path, Path, str]) -> None:
