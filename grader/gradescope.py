@@ -75,7 +75,7 @@ def to_gradescope(
         extra_data={
             "assignment": report.assignment, "submission": report.submission,
             "grader_version": report.grader_version, "rubric_sha256": report.rubric_sha256,
-            "submission_sha256": report.submission_sha256,
+            "submission_sha256": report.submission_sha256, "sandbox": report.sandbox,
         },
         tests=tests,
     )

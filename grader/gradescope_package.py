@@ -81,6 +81,12 @@ VENV_PYTHON="$AUTOGRADER/venv/bin/python"
 "$VENV_PYTHON" -m pip install -q {dependencies}
 "$VENV_PYTHON" -m pip install -q --no-deps "$SOURCE/grader_src"
 "$VENV_PYTHON" -m grader --version
+# Where neither bubblewrap nor namespaces work (many container runtimes), student code runs on the
+# process layer as an unprivileged uid of its own: make what holds answers unreadable to it (the
+# rubric, the vendored source, the installed reference package and built-in rubrics). The grader
+# itself runs as root and reads them; the grader package the box imports stays readable.
+SITE="$("$VENV_PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+chmod -R go-rwx "$SOURCE" "$SITE/reference" "$SITE/grader/_rubrics" 2>/dev/null || true
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -92,7 +98,9 @@ PYTHON="${{GRADER_PYTHON:-$AUTOGRADER/venv/bin/python}}"
 RESULTS="$AUTOGRADER/results/results.json"
 mkdir -p "$AUTOGRADER/results"
 cd "$SOURCE"
-if ! PYTHONPATH="$SOURCE/grader_src${{PYTHONPATH:+:$PYTHONPATH}}" "$PYTHON" -m grader grade \\
+# `--sandbox any`: bubblewrap or namespaces where the container allows them, else the process
+# layer (setup.sh made the answers unreadable to it); results.json names the layer used.
+if ! "$PYTHON" -m grader grade --sandbox any \\
     "$AUTOGRADER/submission" -a {assignment} --format gradescope -o "$RESULTS"; then
   cat > "$RESULTS" <<'JSON'
 {{"score": 0, "visibility": "visible", "stdout_visibility": "visible", "tests": [],

@@ -255,6 +255,15 @@ def test_setup_installs_the_venv_module_and_cpu_torch_on_a_bare_image(tmp_path: 
     torch_calls = [c for c in calls if "torch==" in c]
     assert bool(torch_calls) == torch
     assert all("--index-url https://download.pytorch.org/whl/cpu" in c for c in torch_calls)
+    # the rubric and the vendored reference are unreadable to the box's uid on the process layer
+    assert source.stat().st_mode & 0o077 == 0 and (source / "setup.sh").stat().st_mode & 0o077 == 0
+    assert "--sandbox any" in (source / "run_autograder").read_text()
+
+
+def test_results_name_the_sandbox_layer_the_code_ran_in(submission: Path) -> None:
+    report = grade_path(load_rubric(resolve_assignment("csc420-a2")), submission)
+    report.sandbox = "process"
+    assert to_gradescope(report).extra_data["sandbox"] == "process"
 
 
 @pytest.mark.parametrize(
