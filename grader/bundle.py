@@ -76,6 +76,8 @@ def effective_policy(q: QuestionBase) -> str:
     policy = q.self_check_policy
     if policy != "verdict":
         return policy
+    if _uses_course_code(q):
+        return "format"
     data = getattr(q, "data", None)
     if q.kind == "model" and data is not None and data.source != "embedded-digits":
         return "format"
@@ -83,6 +85,14 @@ def effective_policy(q: QuestionBase) -> str:
     if q.kind == "code" and cases is not None and all(c.hidden for c in cases):
         return "format"
     return "verdict"
+
+
+def _uses_course_code(q: QuestionBase) -> bool:
+    """Its reference, solution or baseline recipe is the course's own Python (grader.course names
+    those `name@digest`): the bundle never ships that code, which computes the answers, so such a
+    question can only be checked for form."""
+    functions = [getattr(getattr(q, field, None), "function", None) for field in ("reference", "baseline")]
+    return any(isinstance(f, str) and "@" in f for f in functions)
 
 
 def reduced_rubric(rubric: Rubric, student: str | None) -> tuple[dict[str, Any], dict[str, str]]:
@@ -97,7 +107,8 @@ def reduced_rubric(rubric: Rubric, student: str | None) -> tuple[dict[str, Any],
     ctx = rubric.context(student)
     texts = {q.id: t for q in rubric.questions if (t := question_text(q, ctx))}
     questions = [_reduced_question(q, ctx, texts.get(q.id)) for q in rubric.questions]
-    data = rubric.model_dump(mode="json", exclude_none=True, exclude={"questions"})
+    # a course's own Python (`references:`) computes answers: it stays with the instructor
+    data = rubric.model_dump(mode="json", exclude_none=True, exclude={"questions", "references"})
     data.update(student_bundle=True, questions=questions)
     return data, texts
 

@@ -261,3 +261,23 @@ def test_baselines_are_written_beside_a_course_rubric_and_never_into_the_package
     built_in = default_output_dir(resolve_assignment("apl405-hw2"))
     assert built_in == Path("baselines") and built_in.resolve() != SHIPPED_DIR.resolve()
     assert default_output_dir(graded["rubric"]) == graded["rubric"].parent / "baselines"
+
+
+def test_a_course_bundle_ships_no_course_code_and_checks_those_questions_for_form(
+        graded: dict[str, Any], tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    made = run_grader("student-bundle", str(graded["rubric"]), "-o", str(bundle), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    shipped = "\n".join(p.read_text(errors="replace") for p in bundle.rglob("*") if p.is_file())
+    assert "def dense_params" not in shipped and "def relu_backward" not in shipped
+    assert not [p for p in bundle.rglob("*.py")]
+    manifest = json.loads((bundle / "grader-bundle.json").read_text())
+    policies = {q["id"]: q["self_check"] for q in manifest["questions"]}
+    # the course's own reference, solution and model data stay with the instructor
+    assert policies["q1_dense"] == policies["q8_code"] == policies["q9_model"] == "format"
+    assert policies["q3_choice"] == "verdict"
+    folder = graded["root"] / "class" / "correct"
+    check = run_grader("check", str(folder / "answers.yaml"), "-a", str(bundle), cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    lines = {line.split()[1]: line for line in check.stdout.splitlines() if line and line[0] in "✓✗~!·?"}
+    assert "readable" in lines["q1_dense"] and "correct" in lines["q3_choice"]
