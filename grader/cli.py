@@ -16,7 +16,7 @@ import click
 
 from grader import __version__
 from grader.cli_common import ExitCode, assignment_option, fail_usage, load_assignment, write_output
-from grader.cli_doctor import sandbox_option, use_sandbox
+from grader.cli_sandbox import sandbox_option, use_sandbox
 from grader.names import json_for_terminal
 
 

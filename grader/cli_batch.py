@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from grader.cli_common import assignment_option, load_assignment
-from grader.cli_doctor import sandbox_option, use_sandbox
+from grader.cli_sandbox import sandbox_option, use_sandbox
 from grader.names import for_terminal, json_for_terminal
 
 MOODLE_IDENTIFIERS = "moodle-identifiers.txt"
@@ -130,7 +130,7 @@ def _use_dask(options: Any, loaded: Any, scheduler: str | None, cluster: str, wo
     GRADER_SANDBOX_LAYER, else `auto`: bwrap or namespace): a worker that lacks it refuses its
     chunks instead of grading on a weaker layer. This machine's own layers do not matter."""
     from grader.batch.dask_executor import DaskSettings
-    from grader.cli_doctor import runs_student_code
+    from grader.cli_sandbox import runs_student_code
     from grader.sandbox.layers import LAYER_ENV
 
     options.dask = DaskSettings(scheduler=scheduler, cluster=cluster, workers=workers,  # type: ignore[arg-type]

@@ -1,0 +1,41 @@
+"""The `--sandbox` option of the grading commands (`grade`, `check`, `batch`): which isolation
+layer student code and models run in, settled once per command. Kept apart from `grader doctor`
+so that a student's `grader check` imports none of the TA's commands."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+
+def sandbox_option(command: Any) -> Any:
+    from grader.sandbox.layers import CHOICES, LAYER_ENV
+
+    return click.option(
+        "--sandbox", "sandbox", type=click.Choice(CHOICES), default=None,
+        help=f"the isolation layer for student code and models [default: {LAYER_ENV}, else auto: "
+             "bwrap, else namespace, else refuse; `check`: any, which falls back to process]",
+    )(command)
+
+
+def runs_student_code(loaded: Any) -> bool:
+    return any(getattr(q, "kind", None) in ("code", "model") for q in loaded.rubric.questions)
+
+
+def use_sandbox(choice: str | None, loaded: Any, *, self_check: bool = False) -> None:
+    """Settle the layer once for the whole command (batch workers inherit it through the
+    environment): a usage error (exit 2) saying how to get a strong layer, or how to accept a
+    weak one explicitly, when none that hides the filesystem works."""
+    from grader.sandbox.layers import LAYER_ENV, choose_layer
+
+    wanted = choice or os.environ.get(LAYER_ENV) or ("any" if self_check else "auto")
+    if not runs_student_code(loaded):
+        if choice:
+            os.environ[LAYER_ENV] = choice
+        return
+    try:
+        os.environ[LAYER_ENV] = choose_layer(wanted)
+    except (LookupError, ValueError) as err:
+        raise click.UsageError(str(err)) from None
