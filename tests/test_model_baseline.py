@@ -177,7 +177,7 @@ def test_baseline_on_a_course_npz_is_found_when_grading(
     ("args", "fragment"),
     [
         (["tdt4265-a2", "t2d_params"], "no model question 't2d_params'"),
-        (["csc411-a1", "p3b_gradient_code"], "model questions: none"),
+        (["csc411-a1", "p3b_gradient_code"], "csc411-a1 has no model questions: there is no baseline to train"),
         (["no-such-assignment"], "unknown assignment"),
     ],
     ids=["not a model question", "assignment without models", "unknown assignment"],
