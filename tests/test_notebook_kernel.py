@@ -68,5 +68,5 @@ def test_check_cells_show_verdicts_in_a_kernel(tmp_path: Path, kernel_works: Non
     assert "✓ p4_momentum_code" in everything["text/plain"]
     assert "? p6_complexity" in everything["text/plain"]
     assert "~ p3b_gradient_code" in everything["text/plain"]  # the known mistake: partial credit
-    assert "Visible questions: 23.75 / 35 points" in everything["text/plain"]
-    assert "<b>Visible questions: 23.75 / 35 points</b>" in everything["text/html"]
+    assert "Visible questions: 23.75 / 40 points" in everything["text/plain"]
+    assert "<b>Visible questions: 23.75 / 40 points</b>" in everything["text/html"]
