@@ -16,16 +16,14 @@ Per question, by its `self_check` policy:
 
 from __future__ import annotations
 
-import atexit
 import json
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from grader.bundle_files import MANIFEST, RUBRIC
 from grader.checkers.base import QuestionBase
 from grader.checkers.format_only import FormatOnlyQuestion
 from grader.hints import hint_for
@@ -33,8 +31,6 @@ from grader.rubric import LoadedRubric, Rubric, kinds_used, rubric_model
 from grader.template import question_text, render_template
 
 BUNDLE_SCHEMA_VERSION = 1
-MANIFEST = "grader-bundle.json"
-RUBRIC = "rubric.json"
 TEMPLATE = "answers-template.yaml"
 QUESTIONS = "questions.md"
 
@@ -189,27 +185,4 @@ def _write_zip(files: dict[str, str], out: Path) -> Path:
 # --- reading a bundle back -----------------------------------------------------------------------
 
 
-def bundle_rubric_path(assignment: str) -> Path | None:
-    """The reduced rubric of a bundle folder or zip named by ASSIGNMENT, else None."""
-    path = Path(assignment)
-    if path.is_dir() and (path / MANIFEST).is_file():
-        return path / RUBRIC
-    if path.is_file() and path.suffix == ".zip" and zipfile.is_zipfile(path):
-        return _unpack_rubric(path)
-    return None
-
-
-def _unpack_rubric(path: Path) -> Path | None:
-    with zipfile.ZipFile(path) as archive:
-        names = {Path(n).name: n for n in archive.namelist() if Path(n).name in (MANIFEST, RUBRIC)}
-        if set(names) != {MANIFEST, RUBRIC}:
-            return None
-        folder = Path(tempfile.mkdtemp(prefix="grader-bundle-"))
-        atexit.register(shutil.rmtree, folder, True)
-        for name, member in names.items():
-            if archive.getinfo(member).file_size > 50_000_000:
-                shutil.rmtree(folder)
-                return None
-            (folder / name).write_bytes(archive.read(member))
-    return folder / RUBRIC
 

@@ -31,7 +31,7 @@ def load_assignment(assignment: str, *, bundle_task: str | None = "grade submiss
     ("grade", "print references"). The math worker is not started here: a submission with
     formulas to check starts it (`FormulaKind.prepare_submission`), one without never does."""
     from grader.builtins import resolve_assignment
-    from grader.bundle import bundle_rubric_path
+    from grader.bundle_files import bundle_rubric_path
 
     bundled = bundle_rubric_path(assignment)
     if bundled is not None and bundle_task is not None:

@@ -9,10 +9,13 @@ from typing import Any
 
 import click
 
+# grader.sandbox.layers' CHOICES and LAYER_ENV, spelled out so that a command that runs no student
+# code never imports the sandbox (tests/test_sandbox_layers.py checks they agree)
+CHOICES = ("auto", "any", "bwrap", "namespace", "process")
+LAYER_ENV = "GRADER_SANDBOX_LAYER"
+
 
 def sandbox_option(command: Any) -> Any:
-    from grader.sandbox.layers import CHOICES, LAYER_ENV
-
     return click.option(
         "--sandbox", "sandbox", type=click.Choice(CHOICES), default=None,
         help=f"the isolation layer for student code and models [default: {LAYER_ENV}, else auto: "
@@ -28,13 +31,13 @@ def use_sandbox(choice: str | None, loaded: Any, *, self_check: bool = False) ->
     """Settle the layer once for the whole command (batch workers inherit it through the
     environment): a usage error (exit 2) saying how to get a strong layer, or how to accept a
     weak one explicitly, when none that hides the filesystem works."""
-    from grader.sandbox.layers import LAYER_ENV, choose_layer
-
     wanted = choice or os.environ.get(LAYER_ENV) or ("any" if self_check else "auto")
     if not runs_student_code(loaded):
         if choice:
             os.environ[LAYER_ENV] = choice
         return
+    from grader.sandbox.layers import choose_layer
+
     try:
         os.environ[LAYER_ENV] = choose_layer(wanted)
     except (LookupError, ValueError) as err:

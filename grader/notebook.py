@@ -56,7 +56,7 @@ def _builtin_or_rubric(spec: str) -> LoadedRubric | None:
 
 def _student_bundle(spec: str) -> LoadedRubric | None:
     """A student bundle (`grader student-bundle`): its self-check policy is what a check shows."""
-    from grader.bundle import bundle_rubric_path
+    from grader.bundle_files import bundle_rubric_path
     from grader.rubric import RubricError, load_rubric
 
     path = bundle_rubric_path(spec)

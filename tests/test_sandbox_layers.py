@@ -154,3 +154,10 @@ def test_the_summary_counts_the_layers(tmp_path: Path, layers_used: list[str], w
     page = render_html(summary)
     assert "student code ran under: " in page
     assert ("hides no file" in page) is weak
+
+
+def test_the_cli_spells_the_layer_choices_as_the_sandbox_does() -> None:
+    from grader import cli_sandbox
+    from grader.sandbox import layers
+
+    assert cli_sandbox.CHOICES == layers.CHOICES and cli_sandbox.LAYER_ENV == layers.LAYER_ENV

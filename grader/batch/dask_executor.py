@@ -395,14 +395,15 @@ class _cluster_client:
         import dask
         import distributed
 
+        client_class: Any = distributed.Client  # untyped in distributed's stubs
         self._config = dask.config.set(CLUSTER_CONFIG)
         self._config.__enter__()
         try:
             if self.settings.scheduler is not None:
-                self.client = distributed.Client(self.settings.scheduler, timeout=f"{self.settings.connect_timeout}s")
+                self.client = client_class(self.settings.scheduler, timeout=f"{self.settings.connect_timeout}s")
             else:
                 self.cluster = start_cluster(self.settings, self.jobs)
-                self.client = distributed.Client(self.cluster)
+                self.client = client_class(self.cluster)
         except ExecutorError:
             self._config.__exit__(None, None, None)
             raise
@@ -426,11 +427,12 @@ def start_cluster(settings: DaskSettings, jobs: int) -> Any:
     options = _cluster_options(settings.cluster_config)
     workers = settings.workers or jobs
     if settings.cluster == "local":
-        from distributed import LocalCluster
+        import distributed
 
+        local_cluster: Any = distributed.LocalCluster
         defaults: dict[str, Any] = {"n_workers": workers, "threads_per_worker": 1, "processes": True,
                                     "host": "127.0.0.1", "dashboard_address": None}
-        return LocalCluster(**{**defaults, **options})
+        return local_cluster(**{**defaults, **options})
     try:
         import dask_jobqueue
     except ImportError:
