@@ -32,9 +32,11 @@ def use_sandbox(choice: str | None, loaded: Any, *, self_check: bool = False) ->
     environment): a usage error (exit 2) saying how to get a strong layer, or how to accept a
     weak one explicitly, when none that hides the filesystem works."""
     wanted = choice or os.environ.get(LAYER_ENV) or ("any" if self_check else "auto")
-    if not runs_student_code(loaded):
-        if choice:
-            os.environ[LAYER_ENV] = choice
+    if not runs_student_code(loaded) or wanted == "any":
+        # `any` cannot fail (the process layer is always there): it is settled when code first
+        # runs, so a self-check whose answers run no code never probes the layers
+        if choice or wanted == "any":
+            os.environ[LAYER_ENV] = wanted
         return
     from grader.sandbox.layers import choose_layer
 
