@@ -34,6 +34,23 @@ from grader.rubric import load_rubric, resolve_assignment
 distributed = pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 
 
+@pytest.fixture(autouse=True)
+def no_warm_state_between_tests() -> Iterator[None]:
+    """grade_chunk called in this process keeps its warm state here: not across tests."""
+    from grader.batch import dask_executor
+
+    yield
+    dask_executor._STATES.clear()
+
+
+def test_grading_in_this_process_leaves_the_model_evaluator_pool_alone(tmp_path: Path) -> None:
+    from grader.models import pool
+
+    rubric = rubric_payload(load_rubric(resolve_assignment("csc420-a2")))
+    grade_chunk(rubric, [(0, _payload_for(tmp_path))], None, _version())
+    assert not pool.reuse_enabled()
+
+
 def _local_cluster() -> Iterator[Any]:
     import dask
 

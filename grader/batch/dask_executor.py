@@ -203,6 +203,16 @@ def _worker_says(why: str) -> str:
     return f"refused by Dask worker {_worker_address()}: {why}"
 
 
+def _in_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
 def _worker_address() -> str:
     try:
         from distributed import get_worker
@@ -215,7 +225,9 @@ def _worker_address() -> str:
 def _state_for(rubric: RubricPayload) -> WorkerState:
     state = _STATES.get(rubric.digest)
     if state is None:
-        state = init_worker(str(_rubric_path(rubric)), None, True)
+        # a Dask worker process keeps one model evaluator for all its chunks; a caller's own
+        # process (grade_chunk called directly) would keep it until exit, so it does not
+        state = init_worker(str(_rubric_path(rubric)), None, _in_dask_worker())
         _STATES[rubric.digest] = state
     return state
 
