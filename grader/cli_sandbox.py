@@ -24,7 +24,9 @@ def sandbox_option(command: Any) -> Any:
 
 
 def runs_student_code(loaded: Any) -> bool:
-    return any(getattr(q, "kind", None) in ("code", "model") for q in loaded.rubric.questions)
+    from grader.checkers import runs_student_code as questions_run_code
+
+    return questions_run_code(loaded.rubric.questions)
 
 
 def use_sandbox(choice: str | None, loaded: Any, *, self_check: bool = False) -> None:

@@ -35,10 +35,10 @@ from grader import __version__
 from grader.batch.pool import Outcome
 from grader.batch.worker import GradeTask, WorkerState, grade_task, init_worker
 from grader.builtins import rubrics_dir
+from grader.checkers import runs_student_code
 
 ClusterKind = Literal["local", "slurm", "pbs", "sge"]
 CLUSTER_KINDS: tuple[ClusterKind, ...] = ("local", "slurm", "pbs", "sge")
-SANDBOXED_KINDS = frozenset({"code", "model"})
 MAX_SUBMISSION_BYTES = 256 * 1024 * 1024
 MAX_RUBRIC_FOLDER_BYTES = 32 * 1024 * 1024
 MAX_RUBRIC_FOLDER_FILES = 400
@@ -90,7 +90,7 @@ class SubmissionPayload:
 
 def rubric_payload(loaded: Any) -> RubricPayload:
     path = Path(loaded.path).resolve()
-    needs_sandbox = any(q.kind in SANDBOXED_KINDS for q in loaded.rubric.questions)
+    needs_sandbox = runs_student_code(loaded.rubric.questions)
     if path.parent == rubrics_dir().resolve():
         return RubricPayload(loaded.sha256, path.stem, True, needs_sandbox=needs_sandbox)
     return RubricPayload(loaded.sha256, path.name, False, _rubric_files(path), needs_sandbox)

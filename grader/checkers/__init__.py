@@ -30,6 +30,15 @@ KINDS: dict[str, str] = {
 }
 
 
+# kinds whose grading runs student code or a student's model, in the sandbox
+STUDENT_CODE_KINDS = frozenset({"code", "model"})
+
+
+def runs_student_code(questions: Any) -> bool:
+    """Whether grading these questions may run student code (so needs a sandbox layer)."""
+    return any(getattr(q, "kind", None) in STUDENT_CODE_KINDS for q in questions)
+
+
 def question_class(kind: str) -> type[QuestionBase]:
     module, name = KINDS[kind].split(":")
     cls: type[QuestionBase] = getattr(import_module(module), name)
@@ -64,5 +73,5 @@ else:
         raise AttributeError(name)
 
 
-__all__ = ["KINDS", "GradingContext", "Question", "QuestionBase", "Verdict", "question_class",
-           "question_union"]
+__all__ = ["KINDS", "STUDENT_CODE_KINDS", "GradingContext", "Question", "QuestionBase", "Verdict",
+           "question_class", "question_union", "runs_student_code"]
