@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.checkers.base import GradingContext
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.rubric import load_rubric, resolve_assignment
 
 SCALAR = [
     "4σ(2x)(1-σ(2x))",

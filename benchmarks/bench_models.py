@@ -25,11 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.checkers.model import ModelQuestion  # noqa: E402
+from grader.core.rubric import load_rubric, resolve_assignment  # noqa: E402
 from grader.models.data import embedded_digits, load_dataset, prepare_inputs  # noqa: E402
 from grader.models.evaluate import EvalOutcome, EvalRequest, evaluate_models  # noqa: E402
 from grader.models.formats import inspect_model_file  # noqa: E402
 from grader.models.matching import match_tensors  # noqa: E402
-from grader.rubric import load_rubric, resolve_assignment  # noqa: E402
 
 CASES = [
     ("csc420-a2", "p2_mlp_model", "csc420-a2/alice/model.safetensors"),

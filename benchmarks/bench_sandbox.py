@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.checkers.base import GradingContext
 from grader.checkers.code import CodeQuestion
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.rubric import load_rubric, resolve_assignment
 from grader.sandbox import run_python
 from grader.sandbox.layers import LAYER_ENV, LAYERS, available
 

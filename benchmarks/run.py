@@ -232,12 +232,12 @@ def startup_costs(classes: dict[str, Path]) -> dict[str, dict[str, float]]:
     """Per process: interpreter start and imports; per rubric load; per submission read."""
     bare = median_wall([PYTHON, "-c", "pass"], 5)
     imported = median_wall([PYTHON, "-c", "import grader.cli, grader.batch.worker, "
-                            "grader.grading, grader.rubric"], 5)
+                            "grader.core.grading, grader.core.rubric"], 5)
     costs = {}
     for assignment, root in classes.items():
         code = ("import sys, time, json; from pathlib import Path; "
-                "from grader.rubric import load_rubric, resolve_assignment; "
-                "from grader.submission import open_submission; t = time.perf_counter(); "
+                "from grader.core.rubric import load_rubric, resolve_assignment; "
+                "from grader.core.submission import open_submission; t = time.perf_counter(); "
                 f"load_rubric(resolve_assignment({assignment!r})); r = time.perf_counter() - t; "
                 f"paths = sorted(Path({str(root)!r}).iterdir()); t = time.perf_counter()\n"
                 "for p in paths:\n    with open_submission(p) as s: pass\n"

@@ -3,10 +3,10 @@
 Runs the real command in this process and, on exit, writes one JSON line to stderr with the
 seconds spent (from the interpreter's start) in: `imports` (click and the CLI, before the command
 runs), `rubric` (loading the assignment: the modules of the kinds it uses and the rubric itself,
-from the rubric cache when it holds it), `more_imports` (the modules the command imports next), `references`
-(computing reference answers, the persistent cache included), `worker_wait` (waiting for the
-math worker, which a submission with formula answers starts: its start-up and its checks), `grading_other` (the rest of grading),
-`output` (rendering and printing). Its stdout is the command's.
+from the rubric cache when it holds it), `more_imports` (the modules the command imports next),
+`references` (computing reference answers, the persistent cache included), `worker_wait` (waiting
+for the math worker, which a submission with formula answers starts: its start-up and its checks),
+`grading_other` (the rest of grading), `output` (rendering and printing). Its stdout is the command's.
 
 The hooks are installed only after the command has imported each module, so the order of
 imports is the command's own.
@@ -66,7 +66,7 @@ def hook_after_rubric() -> None:
 
 def main() -> None:
     import grader.cli as cli
-    import grader.cli_common as common
+    import grader.cli.common as common
 
     PHASES["imports"] = now()
     real_load = common.load_assignment
@@ -87,8 +87,8 @@ def main() -> None:
 
 
 def hook_grading() -> None:
-    import grader.feedback  # noqa: F401  - what the command imports next, timed as such
-    import grader.grading as grading
+    import grader.core.grading as grading
+    import grader.student.feedback  # noqa: F401  - what the command imports next, timed as such
 
     PHASES["more_imports"] = now() - MARKS["rubric_loaded"]
     real = grading.grade_submission

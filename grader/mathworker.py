@@ -107,7 +107,7 @@ def run_check(request: MathRequest) -> MathResponse:
 
 def _reference(request: MathRequest, started: float) -> MathResponse:
     """A reference answer as JSON text, when it survives the round trip unchanged."""
-    from grader.refcache import portable_json
+    from grader.core.refcache import portable_json
     from reference import get_reference
 
     try:
@@ -376,7 +376,7 @@ def warm_up() -> None:
 def compute_reference(function: str, params: dict[str, Any]) -> Any:
     """A symbolic reference computed by this process's running worker, or `MISS` (the caller
     computes it): when no worker runs, the function needs no sympy, or the worker fails."""
-    from grader.refcache import MISS
+    from grader.core.refcache import MISS
     from reference.registry import module_of
 
     worker = _WORKER

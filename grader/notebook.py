@@ -29,9 +29,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.feedback import judged_questions, points, render_check, shown_questions, shown_score, status_label, totals
-from grader.report import QuestionResult, Report, Status
-from grader.rubric import LoadedRubric
+from grader.core.report import QuestionResult, Report, Status
+from grader.core.rubric import LoadedRubric
+from grader.student.feedback import (
+    judged_questions,
+    points,
+    render_check,
+    shown_questions,
+    shown_score,
+    status_label,
+    totals,
+)
 
 __all__ = ["CheckResult", "Checker", "CheckerError"]
 
@@ -41,8 +49,8 @@ class CheckerError(ValueError):
 
 
 def _builtin_or_rubric(spec: str) -> LoadedRubric | None:
-    from grader.builtins import resolve_assignment
-    from grader.rubric import RubricError, load_rubric
+    from grader.core.builtins import resolve_assignment
+    from grader.core.rubric import RubricError, load_rubric
 
     try:
         path = resolve_assignment(spec)
@@ -56,8 +64,8 @@ def _builtin_or_rubric(spec: str) -> LoadedRubric | None:
 
 def _student_bundle(spec: str) -> LoadedRubric | None:
     """A student bundle (`grader student-bundle`): its self-check policy is what a check shows."""
-    from grader.bundle_files import bundle_rubric_path
-    from grader.rubric import RubricError, load_rubric
+    from grader.core.rubric import RubricError, load_rubric
+    from grader.student.bundle_files import bundle_rubric_path
 
     path = bundle_rubric_path(spec)
     if path is None:
@@ -76,7 +84,7 @@ def load_for_self_check(spec: str) -> LoadedRubric:
         loaded = loader(spec)
         if loaded is not None:
             return loaded
-    from grader.builtins import builtin_names
+    from grader.core.builtins import builtin_names
 
     raise CheckerError(f"unknown assignment {spec!r}: not a built-in ({', '.join(builtin_names())}) "
                        "nor a rubric file")
@@ -112,8 +120,8 @@ class Checker:
         return self._result(self.loaded.rubric)
 
     def _result(self, rubric: object, hidden: int = 0) -> CheckResult:
-        from grader.grading import grade_submission
-        from grader.submission import open_notebook
+        from grader.core.grading import grade_submission
+        from grader.core.submission import open_notebook
 
         path = self.notebook
         if not path.is_file():

@@ -58,7 +58,7 @@ class ReferenceFunction(Generic[P]):
 
 
 _LOADED: dict[str, ReferenceFunction[Any]] = {}
-# While an instructor's file is imported (grader.course), its functions are collected here instead
+# While an instructor's file is imported (grader.core.course), its functions are collected here instead
 # of joining the built-in catalogue: they are registered under names qualified by the file.
 _COLLECTING: list[dict[str, ReferenceFunction[Any]]] = []
 

@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.checkers.model import ModelQuestion  # noqa: E402
+from grader.core.rubric import load_rubric, resolve_assignment  # noqa: E402
 from grader.models.build import SpecNetwork, export_tensors, load_into, predict  # noqa: E402
 from grader.models.data import embedded_digits, prepare_inputs  # noqa: E402
-from grader.rubric import load_rubric, resolve_assignment  # noqa: E402
 from reference.training import BaselineJob, train_network  # noqa: E402
 
 EXAMPLES = ROOT / "submissions_example"

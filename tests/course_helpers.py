@@ -156,9 +156,9 @@ def write_model(rubric: Path, folder: Path, question: str = "q9_model") -> None:
     import safetensors.torch
 
     from grader.checkers.model import ModelQuestion
+    from grader.core.rubric import load_rubric
     from grader.models.build import export_tensors
     from grader.models.data import load_dataset
-    from grader.rubric import load_rubric
     from reference.training import BaselineJob, train_network
 
     q = load_rubric(rubric).rubric.question(question)

@@ -8,9 +8,9 @@ from typing import Any
 
 import nbformat
 
-from grader.builtins import resolve_assignment
+from grader.core.builtins import resolve_assignment
+from grader.core.rubric import load_rubric
 from grader.notebooks.template import render_notebook
-from grader.rubric import load_rubric
 
 
 def template(assignment: str, student: str | None = None) -> Any:

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from grader.batch import BatchOptions, run_batch
 from grader.batch.store import read_run_record
 from grader.cli import ExitCode, cli
-from grader.report import Report
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.report import Report
+from grader.core.rubric import load_rubric, resolve_assignment
 
 RIGHT = "q2_dL_dw3: 0.0006\nq4_lenet_params: 61706\nq6a_tanh_range: '(-1, 1)'\nq1_proof: by induction\n"
 WRONG = "q2_dL_dw3: 0.00143\nq4_lenet_params: 60850\nq6a_tanh_range: '[-1, 1]'\n"
@@ -212,7 +212,7 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
 
 def test_a_worker_reaches_each_verdict_once_and_reports_as_plain_grading_does(tmp_path: Path) -> None:
     from grader.batch.worker import GradeTask, grade_task, init_worker
-    from grader.grading import grade_path
+    from grader.core.grading import grade_path
 
     root = make_class(tmp_path / "class", 4)
     loaded = load_rubric(resolve_assignment("csc420-a2"))

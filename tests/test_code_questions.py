@@ -15,8 +15,8 @@ from grader.checkers import code as code_module
 from grader.checkers.base import GradingContext, Verdict
 from grader.checkers.code import CodeQuestion
 from grader.cli import cli
-from grader.report import Status
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.report import Status
+from grader.core.rubric import load_rubric, resolve_assignment
 from grader.sandbox import Limits
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "submissions_example" / "csc411-a1"

@@ -15,7 +15,7 @@ import pytest
 from course_helpers import REFERENCES, write_class, write_course, write_model
 
 import grader
-from grader.rubric import RubricError, load_rubric
+from grader.core.rubric import RubricError, load_rubric
 
 PACKAGE = Path(grader.__file__).resolve().parent.parent
 
@@ -208,7 +208,7 @@ LITERALS = [
 
 @pytest.mark.parametrize(("name", "question", "student", "status"), LITERALS, ids=[c[0] for c in LITERALS])
 def test_literal_answers_grade(tmp_path: Path, name: str, question: str, student: str, status: str) -> None:
-    from grader.grading import grade_path
+    from grader.core.grading import grade_path
 
     rubric = tmp_path / "lit.yaml"
     rubric.write_text(f"assignment: lit\nquestions:\n  - id: q\n    points: 1\n    {question}\n")
@@ -253,8 +253,8 @@ def test_a_references_file_may_import_its_own_helpers(tmp_path: Path) -> None:
 
 def test_baselines_are_written_beside_a_course_rubric_and_never_into_the_package(
         graded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.core.rubric import resolve_assignment
     from grader.models.baselines import SHIPPED_DIR, default_output_dir
-    from grader.rubric import resolve_assignment
 
     monkeypatch.delenv("GRADER_BASELINE_DIR", raising=False)
     load_rubric(graded["rubric"])

@@ -28,8 +28,8 @@ from grader.batch.dask_executor import (
 )
 from grader.batch.worker import GradeTask
 from grader.cli import ExitCode, cli
-from grader.report import Report
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.report import Report
+from grader.core.rubric import load_rubric, resolve_assignment
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 

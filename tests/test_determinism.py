@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from grader.grading import grade_path
-from grader.report import Report
-from grader.rubric import load_rubric
+from grader.core.grading import grade_path
+from grader.core.report import Report
+from grader.core.rubric import load_rubric
 from tests.test_equivalence_soundness import EQUAL, GENERATED, WRONG
 
 ROOT = Path(__file__).resolve().parent.parent

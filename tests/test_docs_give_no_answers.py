@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from grader.builtins import builtin_names, resolve_assignment
 from grader.checkers.base import ComparedQuestion
-from grader.rubric import load_rubric
+from grader.core.builtins import builtin_names, resolve_assignment
+from grader.core.rubric import load_rubric
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]

@@ -18,7 +18,7 @@ from typing import Any
 from lms_formats import check_canvas, check_gradebook, check_gradescope_file, check_moodle, check_summary_page
 
 from benchmarks.classgen import generate_class
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.rubric import load_rubric, resolve_assignment
 
 REPO = Path(__file__).resolve().parent.parent
 SIZE = 56

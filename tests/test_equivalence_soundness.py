@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from grader.checkers.base import GradingContext, Verdict
+from grader.core.report import Status
+from grader.core.rubric import load_rubric, resolve_assignment
 from grader.mathparse import parse_scalar
 from grader.mathparse.equivalence import ProbeSpace, compare
-from grader.report import Status
-from grader.rubric import load_rubric, resolve_assignment
 
 
 @pytest.fixture(autouse=True)
@@ -279,9 +279,9 @@ def test_an_undecidable_answer_goes_to_a_person(answer: str) -> None:
 
 
 def test_the_summary_and_the_groups_list_what_a_person_must_check(tmp_path: Any) -> None:
-    from grader.groups import group_answers, render_groups
-    from grader.report import QuestionResult, Report
-    from grader.summary import build_summary
+    from grader.batch.groups import group_answers, render_groups
+    from grader.batch.summary import build_summary
+    from grader.core.report import QuestionResult, Report
 
     answer = UNDECIDABLE[0][1]
     verdict = grade(*Q6B, answer)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from grader.grading import grade_path
-from grader.rubric import load_rubric
+from grader.core.grading import grade_path
+from grader.core.rubric import load_rubric
 
 COURSES = Path(__file__).resolve().parent.parent / "courses"
 

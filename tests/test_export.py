@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from lms_formats import check_canvas, check_gradescope_file, check_moodle
 
 from grader.cli import ExitCode, cli
+from grader.core.report import Report, SubmissionSource
 from grader.lms.canvas import choose_column, export_canvas, read_roster
-from grader.report import Report, SubmissionSource
 
 ROSTER = """\
 Student,ID,SIS User ID,SIS Login ID,Section,Assignment 1 (11),Assignment 2 (12345),Current Score,Final Score

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from grader.checkers.base import GradingContext, Verdict
-from grader.report import Status
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.report import Status
+from grader.core.rubric import load_rubric, resolve_assignment
 
 
 @pytest.fixture(autouse=True)

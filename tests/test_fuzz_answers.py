@@ -19,10 +19,10 @@ from grader.checkers.base import QuestionBase
 from grader.checkers.network import read_network
 from grader.checkers.number import read_number
 from grader.checkers.number_array import read_array
+from grader.core.rubric import load_rubric, resolve_assignment
+from grader.core.submission import MAX_NESTING, SubmissionError, read_answers_text
 from grader.parsing.errors import AnswerParseError
 from grader.parsing.numbers import parse_number_text
-from grader.rubric import load_rubric, resolve_assignment
-from grader.submission import MAX_NESTING, SubmissionError, read_answers_text
 from tests.hostile.fuzzing import fuzz
 
 # --- what students type ---------------------------------------------------------------------------

@@ -12,12 +12,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from grader.checkers.base import GradingContext
+from grader.core.report import Status
+from grader.core.rubric import load_rubric, resolve_assignment
 from grader.mathparse import evaluate_constant
 from grader.mathparse.evaluate import eval_float
 from grader.mathparse.matrix import compare_matrix
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
-from grader.rubric import load_rubric, resolve_assignment
 from tests.hostile.fuzzing import fuzz
 from tests.test_symbolic_hostile import BOMBS, BROKEN_LATEX, INJECTION, MATRIX_HOSTILE
 

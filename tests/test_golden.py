@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from grader.grading import grade_path
-from grader.report import Report
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import Report
+from grader.core.rubric import load_rubric, resolve_assignment
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"

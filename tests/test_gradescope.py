@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from lms_formats import check_gradescope, check_gradescope_file
 
 from grader.cli import ExitCode, cli
-from grader.gradescope import to_gradescope
-from grader.grading import grade_path
-from grader.report import AutomaticVerdict, OverrideRecord, Status
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import AutomaticVerdict, OverrideRecord, Status
+from grader.core.rubric import load_rubric, resolve_assignment
+from grader.lms.gradescope import to_gradescope
 
 ANSWERS = "q2_dL_dw3: 0.0006\nq4_lenet_params: 60850\nq1_proof: by induction\n"
 
@@ -116,7 +116,7 @@ def test_the_archive_holds_the_scripts_the_grader_and_the_rubric(tmp_path: Path)
         names = set(zipped.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zipped.infolist()}
     assert {"setup.sh", "run_autograder", "rubric/hidden.yaml", "grader_src/pyproject.toml",
-            "grader_src/grader/cli.py", "grader_src/reference/registry.py",
+            "grader_src/grader/cli/main.py", "grader_src/reference/registry.py",
             "grader_src/grader/_rubrics/csc420-a2.yaml"} <= names
     assert not any("__pycache__" in n for n in names)
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
@@ -273,7 +273,7 @@ def test_results_name_the_sandbox_layer_the_code_ran_in(submission: Path) -> Non
     ids=["zip-with-student-id", "zip-named-after-the-upload-folder"],
 )
 def test_a_zipped_upload_is_read_like_a_submission_zip(tmp_path: Path, member: str, text: str, student: str) -> None:
-    from grader.submission import open_submission
+    from grader.core.submission import open_submission
 
     upload = tmp_path / "submission"
     upload.mkdir()

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from grader.batch.groups import group_answers, normalise_text, same_answer
 from grader.cli import ExitCode, cli
-from grader.grading import grade_path
-from grader.groups import group_answers, normalise_text, same_answer
-from grader.report import Report
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import Report
+from grader.core.rubric import load_rubric, resolve_assignment
 
 
 def grade_all(tmp_path: Path, assignment: str, question: str, answers: dict[str, Any]) -> tuple[Any, list[Report]]:

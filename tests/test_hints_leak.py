@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from grader.builtins import builtin_names, resolve_assignment
 from grader.checkers.base import ComparedQuestion, GradingContext, QuestionBase
 from grader.checkers.format_only import FormatOnlyQuestion
-from grader.hints import ANSWERS_FILE_LINE, hint_for, pool_examples
-from grader.report import Status
-from grader.rubric import Rubric, load_rubric, rubric_model
-from grader.template import render_template
+from grader.core.builtins import builtin_names, resolve_assignment
+from grader.core.report import Status
+from grader.core.rubric import Rubric, load_rubric, rubric_model
+from grader.student.hints import ANSWERS_FILE_LINE, hint_for, pool_examples
+from grader.student.template import render_template
 
 STUDENTS = [f"leak-{i:02d}" for i in range(50)]
 RANDOMISED = ("csc420-a2-random", "apl405-hw2-random")
@@ -135,7 +135,7 @@ def test_a_pool_value_that_is_the_answer_is_skipped() -> None:
 
 
 def test_malformed_answers_file_message_uses_the_neutral_line(tmp_path: Any) -> None:
-    from grader.submission import SubmissionError, read_answers_text
+    from grader.core.submission import SubmissionError, read_answers_text
 
     with pytest.raises(SubmissionError) as err:
         read_answers_text("- a list\n- not a mapping\n", ".yaml")

@@ -40,7 +40,7 @@ def test_check_of_answers_only_does_not_import_torch(assignment: str, tmp_path: 
 UNUSED = [
     ("csc420-a2", ["grader.checkers.code", "grader.sandbox.api", "grader.checkers.network",
                    "grader.checkers.choice", "grader.checkers.edges", "grader.checkers.number_array",
-                   "grader.mathparse", "grader.mathworker", "numpy", "grader.cli_batch", "grader.cli_doctor"]),
+                   "grader.mathparse", "grader.mathworker", "numpy", "grader.cli.batch", "grader.cli.doctor"]),
     ("tdt4265-a2", ["grader.checkers.code", "grader.sandbox.api", "grader.checkers.network",
                     "grader.checkers.interval", "grader.mathworker"]),
     ("apl405-hw2", ["grader.checkers.code", "grader.sandbox.api", "grader.checkers.interval",
@@ -69,7 +69,7 @@ def test_a_formula_answer_does_start_the_math_worker(tmp_path: Path) -> None:
 
 def test_rubric_schema_still_names_every_kind() -> None:
     from grader.checkers import KINDS
-    from grader.rubric import rubric_json_schema
+    from grader.core.rubric import rubric_json_schema
 
     text = str(rubric_json_schema())
     assert all(f"'{kind}'" in text for kind in KINDS)

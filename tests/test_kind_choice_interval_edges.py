@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from grader.report import Status
+from grader.core.report import Status
 from tests.kinds_helpers import grade
 
 RELU: dict[str, Any] = {

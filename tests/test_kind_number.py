@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from grader.checkers.base import MISSING
-from grader.report import Status
+from grader.core.report import Status
 from tests.kinds_helpers import grade
 
 Q3 = {"in_channels": 50, "in_size": 12, "filters": 20, "kernel": 4, "padding": 1, "stride": 2,

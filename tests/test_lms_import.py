@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.cli_common import ExitCode
+from grader.cli.common import ExitCode
+from grader.core.report import QuestionResult, Report, Status, SubmissionSource
 from grader.lms.canvas import RosterError, choose_column, export_canvas, points_factor, read_roster
 from grader.lms.identity import duplicate_ids, lms_identifier, load_id_map
 from grader.lms.moodle import export_moodle
-from grader.report import QuestionResult, Report, Status, SubmissionSource
 
 
 def report(submission: str, score: float = 5, source: SubmissionSource | None = None,

@@ -239,7 +239,7 @@ def test_number_questions_accept_arithmetic(
     assignment: str, question: str, answer: str, status: str
 ) -> None:
     from grader.checkers.base import GradingContext
-    from grader.rubric import load_rubric, resolve_assignment
+    from grader.core.rubric import load_rubric, resolve_assignment
 
     rubric = load_rubric(resolve_assignment(assignment)).rubric
     verdict = rubric.question(question).grade(

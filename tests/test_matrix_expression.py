@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from grader.checkers.base import GradingContext, Verdict
 from grader.cli import cli
-from grader.report import Status
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.report import Status
+from grader.core.rubric import load_rubric, resolve_assignment
 from reference import get_reference
 
 

@@ -11,11 +11,11 @@ import torch.nn.functional as F
 from pydantic import ValidationError
 
 from grader.checkers.model import ModelQuestion
+from grader.core.rubric import RubricError, load_rubric, resolve_assignment
 from grader.models.build import SpecNetwork, load_into
 from grader.models.formats import TensorInfo
 from grader.models.matching import match_tensors
 from grader.models.spec import Architecture
-from grader.rubric import RubricError, load_rubric, resolve_assignment
 
 
 def builtin(assignment: str, question: str) -> ModelQuestion:

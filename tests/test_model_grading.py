@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from grader.checkers.base import GradingContext, Verdict
 from grader.checkers.model import ModelQuestion, accuracy_credit, prefetch_models
 from grader.cli import cli
-from grader.rubric import load_rubric
+from grader.core.rubric import load_rubric
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "submissions_example"

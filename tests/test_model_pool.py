@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from grader.batch.worker import GradeTask, grade_task, init_worker, warm_cache
+from grader.core.report import Report
+from grader.core.rubric import load_rubric, resolve_assignment
 from grader.models import pool
-from grader.report import Report
-from grader.rubric import load_rubric, resolve_assignment
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "submissions_example" / "apl405-hw2"

@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner
 from lms_formats import check_gradebook, check_moodle
 
+from grader.batch.identity import DUPLICATE, Claimant, settle
 from grader.batch.store import ReportIndex
 from grader.cli import cli
-from grader.grading import grade_path
-from grader.identity import DUPLICATE, Claimant, settle
-from grader.names import csv_text, escaped, for_terminal, json_for_terminal, spreadsheet_cell
-from grader.report import Report, SubmissionSource
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.names import csv_text, escaped, for_terminal, json_for_terminal, spreadsheet_cell
+from grader.core.report import Report, SubmissionSource
+from grader.core.rubric import load_rubric, resolve_assignment
 
 RIGHT = "q4_lenet_params: 61706\n"
 WRONG = "q4_lenet_params: 1\n"
@@ -292,8 +292,8 @@ def test_grading_alone_escapes_the_same_names(tmp_path: Path) -> None:
 
 
 def test_an_override_for_an_id_reaches_its_owner_only() -> None:
-    from grader.overrides import Decisions, OverrideEntry, apply_overrides
-    from grader.report import QuestionResult, Status
+    from grader.batch.overrides import Decisions, OverrideEntry, apply_overrides
+    from grader.core.report import QuestionResult, Status
 
     rubric = load_rubric(resolve_assignment("csc420-a2")).rubric
 

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from grader.builtins import resolve_assignment
 from grader.cli import cli
-from grader.grading import grade_path
-from grader.report import Report
-from grader.rubric import load_rubric
-from grader.submission import open_submission
+from grader.core.builtins import resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import Report
+from grader.core.rubric import load_rubric
+from grader.core.submission import open_submission
 from tests.notebook_helpers import answer_cell, fill, fill_answers, save, template
 
 REPO = Path(__file__).resolve().parent.parent

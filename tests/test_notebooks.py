@@ -13,17 +13,17 @@ import pytest
 from click.testing import CliRunner
 
 from grader.batch.discover import discover
-from grader.builtins import resolve_assignment
 from grader.cli import cli
-from grader.grading import grade_path
+from grader.core.builtins import resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import Report
+from grader.core.rubric import load_rubric
+from grader.core.submission import open_submission
 from grader.notebook import Checker, CheckerError, find_notebook
 from grader.notebooks import reader
 from grader.notebooks.extract import NotebookProgram, python_source
 from grader.notebooks.literals import CODE, EMPTY, LiteralError, cell_value
 from grader.notebooks.reader import Cell, marked_question
-from grader.report import Report
-from grader.rubric import load_rubric
-from grader.submission import open_submission
 from tests.notebook_helpers import fill, notebook, save, template
 
 VALUES = [
@@ -143,7 +143,7 @@ def test_a_broken_notebook_beside_an_answers_file_is_a_warning(tmp_path: Path) -
 
 
 def test_student_id_cell_picks_the_variant(tmp_path: Path) -> None:
-    from grader.references import reference_answers
+    from grader.core.references import reference_answers
 
     rubric = load_rubric(resolve_assignment("csc420-a2-random")).rubric
     expected = reference_answers(rubric, "s123")["questions"]["q3_flops_no_bias"]["answer"]
@@ -282,7 +282,7 @@ def test_randomised_template_needs_the_student_and_shows_their_numbers() -> None
     result = CliRunner().invoke(cli, ["template", "csc420-a2-random", "--format", "ipynb", "--student", "s123"])
     nb = nbformat.reads(result.output, as_version=4)
     assert nb.cells[2].source == "# answer: student_id\n's123'"
-    from grader.references import reference_answers
+    from grader.core.references import reference_answers
 
     rubric = load_rubric(resolve_assignment("csc420-a2-random")).rubric
     params = reference_answers(rubric, "s123")["questions"]["q3_flops_no_bias"]["params"]
@@ -366,7 +366,7 @@ def test_checker_counts_hidden_questions_without_showing_them(tmp_path: Path) ->
 
 @pytest.mark.parametrize("as_zip", [False, True], ids=["bundle-folder", "bundle-zip"])
 def test_checker_on_a_student_bundle_follows_its_self_check_policy(tmp_path: Path, as_zip: bool) -> None:
-    from grader.bundle import write_bundle
+    from grader.student.bundle import write_bundle
 
     rubric = tmp_path / "r.yaml"
     rubric.write_text("extends: csc420-a2\noverrides:\n  q4_lenet_params: {self_check: format}\n")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError
 from grader.parsing.numbers import DECIMAL_COMMA, THOUSANDS, number_readings, parse_number_text
-from grader.report import Status
 from tests.kinds_helpers import grade
 from tests.test_kind_number import DW3, FLOPS, WIDTH
 
@@ -140,7 +140,7 @@ def test_the_report_shows_the_answer_as_written(raw: Any, shown: str) -> None:
 
 
 def _flops_question() -> Any:
-    from grader.rubric import load_rubric, resolve_assignment
+    from grader.core.rubric import load_rubric, resolve_assignment
 
     return load_rubric(resolve_assignment("csc420-a2")).rubric.question("q3_flops_no_bias")
 
@@ -157,7 +157,7 @@ SAME_ANSWER = [
 @pytest.mark.parametrize(("left", "right", "same"), [r[1:] for r in SAME_ANSWER],
                          ids=[r[0] for r in SAME_ANSWER])
 def test_groups_compare_every_reading(left: Any, right: Any, same: bool) -> None:
-    from grader.groups import same_answer
+    from grader.batch.groups import same_answer
 
     assert same_answer(_flops_question(), left, right) is same
     assert same_answer(_flops_question(), right, left) is same

@@ -10,11 +10,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from grader.batch.overrides import (
+    Decisions,
+    OverrideEntry,
+    OverridesError,
+    apply_overrides,
+    load_overrides,
+    strip_overrides,
+)
 from grader.cli import ExitCode, cli
-from grader.grading import grade_path
-from grader.overrides import Decisions, OverrideEntry, OverridesError, apply_overrides, load_overrides, strip_overrides
-from grader.report import Report, Status
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import Report, Status
+from grader.core.rubric import load_rubric, resolve_assignment
 
 LOADED = load_rubric(resolve_assignment("csc420-a2"))
 ANSWERS = {

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from grader.batch.runner import _describe
-from grader.feedback import render_check
-from grader.gradebook import gradebook_csv
-from grader.gradescope import _summary
-from grader.grading import grade_path
-from grader.report import QuestionResult, Report, Status, points_text
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import QuestionResult, Report, Status, points_text
+from grader.core.rubric import load_rubric, resolve_assignment
+from grader.lms.gradebook import gradebook_csv
+from grader.lms.gradescope import _summary
+from grader.student.feedback import render_check
 
 LOADED = load_rubric(resolve_assignment("csc420-a2"))
 
@@ -83,7 +83,7 @@ def test_a_misspelled_question_id_gets_a_guess(tmp_path: Path) -> None:
 
 
 def test_summary_notes_show_submission_warnings_and_the_sandbox_layer(tmp_path: Path) -> None:
-    from grader.summary import build_summary, render_html
+    from grader.batch.summary import build_summary, render_html
 
     warned = _report(_result("q1_proof", 0, 2, Status.MISSING),
                      warnings=["answers for questions this assignment does not have: q3_flops_no_bas"])
@@ -132,7 +132,7 @@ def test_baseline_of_an_assignment_without_model_questions_says_so() -> None:
 def test_gradescope_setup_takes_torch_from_the_cpu_index_then_pypi() -> None:
     import subprocess
 
-    from grader.gradescope_package import TORCH_CPU_INDEX, setup_script
+    from grader.lms.gradescope_package import TORCH_CPU_INDEX, setup_script
 
     script = setup_script(load_rubric(resolve_assignment("tdt4265-a2")))
     assert f"--index-url {TORCH_CPU_INDEX} torch==2.13.0 ||" in script

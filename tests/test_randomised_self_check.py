@@ -9,14 +9,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from grader.builtins import resolve_assignment
 from grader.cli import cli
-from grader.cli_common import ExitCode
-from grader.grading import grade_path
-from grader.report import Status
-from grader.rubric import load_rubric
-from grader.rubric_lint import rubric_warnings, typed_randomised_numbers
-from grader.variants import fill_placeholders, placeholder_problems
+from grader.cli.common import ExitCode
+from grader.core.builtins import resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import Status
+from grader.core.rubric import load_rubric
+from grader.core.rubric_lint import rubric_warnings, typed_randomised_numbers
+from grader.core.variants import fill_placeholders, placeholder_problems
 
 RANDOMISED = ["csc420-a2-random", "apl405-hw2-random"]
 

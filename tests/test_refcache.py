@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from grader import refcache
 from grader.checkers.base import GradingContext
+from grader.core import refcache
 
 PARAMS = {"sizes": [784, 64, 10]}
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from grader import mathworker, refcache
+from grader import mathworker
 from grader.checkers.base import GradingContext
+from grader.core import refcache
 from reference import get_reference
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import rubric as rubric_module
-from grader.rubric import builtin_names, load_rubric, resolve_assignment
+from grader.core import rubric as rubric_module
+from grader.core.rubric import builtin_names, load_rubric, resolve_assignment
 
 BASE = """schema_version: 1
 assignment: base

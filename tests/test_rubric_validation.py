@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.rubric import RubricError, builtin_names, load_rubric, resolve_assignment
+from grader.core.rubric import RubricError, builtin_names, load_rubric, resolve_assignment
 
 GOOD_QUESTION = """
   - id: q1

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from grader.checkers.base import GradingContext
 from grader.checkers.code import CodeQuestion
 from grader.cli import cli
-from grader.report import Status
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.report import Status
+from grader.core.rubric import load_rubric, resolve_assignment
 from grader.sandbox import Limits, SandboxResult, SandboxUnavailable, run_python
 from grader.sandbox.layers import LAYER_ENV, LAYERS, available
 

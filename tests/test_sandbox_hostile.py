@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import refcache
+from grader.core import refcache
 from grader.sandbox import Limits, SandboxResult, run_python
 from grader.sandbox.layers import LAYERS, available, running_as_root
 from tests.processes import lingering

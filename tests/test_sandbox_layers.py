@@ -139,9 +139,9 @@ def test_grade_with_bwrap_masked_uses_the_namespace_layer(
     ids=["bwrap only", "some on the process layer"],
 )
 def test_the_summary_counts_the_layers(tmp_path: Path, layers_used: list[str], weak: bool) -> None:
-    from grader.report import Report
-    from grader.rubric import load_rubric, resolve_assignment
-    from grader.summary import build_summary, render_html
+    from grader.batch.summary import build_summary, render_html
+    from grader.core.report import Report
+    from grader.core.rubric import load_rubric, resolve_assignment
 
     golden = REPO / "tests" / "golden" / "csc411-a1" / "alice.json"
     reports = []
@@ -161,7 +161,7 @@ def test_the_summary_counts_the_layers(tmp_path: Path, layers_used: list[str], w
 
 
 def test_the_cli_spells_the_layer_choices_as_the_sandbox_does() -> None:
-    from grader import cli_sandbox
+    from grader.cli import sandbox as cli_sandbox
     from grader.sandbox import layers
 
     assert cli_sandbox.CHOICES == layers.CHOICES and cli_sandbox.LAYER_ENV == layers.LAYER_ENV

@@ -13,15 +13,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from grader.builtins import builtin_names, resolve_assignment
-from grader.bundle import MANIFEST, RUBRIC, TEMPLATE, write_bundle
 from grader.checkers.base import ComparedQuestion
 from grader.cli import cli
-from grader.cli_common import ExitCode
-from grader.grading import grade_path
-from grader.hints import hint_for
-from grader.report import Status
-from grader.rubric import RubricError, load_rubric
+from grader.cli.common import ExitCode
+from grader.core.builtins import builtin_names, resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import Status
+from grader.core.rubric import RubricError, load_rubric
+from grader.student.bundle import MANIFEST, RUBRIC, TEMPLATE, write_bundle
+from grader.student.hints import hint_for
 
 STUDENT = "stu-07"
 RANDOMISED = ("csc420-a2-random", "apl405-hw2-random")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from grader.core.submission import SubmissionError, open_submission, read_answers_text
 from grader.parsing.errors import AnswerParseError
-from grader.submission import SubmissionError, open_submission, read_answers_text
 
 PARSED = [
     ("yes stays text", "a: YES\nb: no\nc: on", ".yaml", {"a": "YES", "b": "no", "c": "on"}),

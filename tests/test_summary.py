@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from lms_formats import check_student_page, check_summary_page
 
+from grader.batch.summary import HISTOGRAM_BINS, bin_width, score_histogram
 from grader.cli import cli
-from grader.summary import HISTOGRAM_BINS, bin_width, score_histogram
 
 CLASS = {
     "a": {"q2_dL_dw3": 0.0006, "q4_lenet_params": 61706, "q3_flops_no_bias": 1153840},

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from grader.checkers.base import GradingContext
+from grader.core.report import Status
+from grader.core.rubric import load_rubric, resolve_assignment
 from grader.mathworker import MathRequest, MathWorker, ScalarSpace, shared_worker
-from grader.report import Status
-from grader.rubric import load_rubric, resolve_assignment
 
 HOSTILE_BOUND = 4.0  # seconds per check, including the round trip to the worker
 MARKER = Path(f"/tmp/grader_hostile_{os.getpid()}")

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from grader.checkers.base import GradingContext
 from grader.checkers.network import ThresholdNetworkQuestion
 from grader.cli import cli
-from grader.report import Status
-from grader.rubric import RubricError, load_rubric
-from grader.submission import read_answers_text
+from grader.core.report import Status
+from grader.core.rubric import RubricError, load_rubric
+from grader.core.submission import read_answers_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "submissions_example" / "apl405-hw2"

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 from pydantic import TypeAdapter
 
-from grader.tolerance import Tolerance
+from grader.core.tolerance import Tolerance
 
 ADAPTER: TypeAdapter[Tolerance] = TypeAdapter(Tolerance)
 

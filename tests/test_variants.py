@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from grader.checkers.base import ComparedQuestion
-from grader.grading import grade_path
-from grader.report import Status
-from grader.rubric import Rubric, load_rubric, resolve_assignment
-from grader.variants import RandomStream, compile_constraint
+from grader.core.grading import grade_path
+from grader.core.report import Status
+from grader.core.rubric import Rubric, load_rubric, resolve_assignment
+from grader.core.variants import RandomStream, compile_constraint
 
 STUDENTS = [f"student{i:04d}" for i in range(1000)]
 RANDOM_ASSIGNMENTS = ["csc420-a2-random", "apl405-hw2-random"]
@@ -117,8 +117,8 @@ def test_one_students_answers_graded_as_anothers(assignment: str, tmp_path: Path
 
 @pytest.mark.parametrize("assignment", RANDOM_ASSIGNMENTS)
 def test_filled_template_grades_full_marks_for_each_student(assignment: str, tmp_path: Path) -> None:
-    from grader.feedback import render_template
-    from grader.references import reference_answers
+    from grader.core.references import reference_answers
+    from grader.student.feedback import render_template
 
     rubric = _rubric(assignment)
     loaded = load_rubric(resolve_assignment(assignment))
@@ -151,7 +151,7 @@ def test_constraint_language_is_a_whitelist(text: str) -> None:
 
 
 def test_unsatisfiable_constraints_are_a_rubric_error(tmp_path: Path) -> None:
-    from grader.rubric import RubricError
+    from grader.core.rubric import RubricError
 
     path = tmp_path / "r.yaml"
     path.write_text(

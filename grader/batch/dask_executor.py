@@ -34,8 +34,8 @@ import yaml
 from grader import __version__
 from grader.batch.pool import Outcome
 from grader.batch.worker import GradeTask, WorkerState, grade_task, init_worker
-from grader.builtins import rubrics_dir
 from grader.checkers import runs_student_code
+from grader.core.builtins import rubrics_dir
 
 ClusterKind = Literal["local", "slurm", "pbs", "sge"]
 CLUSTER_KINDS: tuple[ClusterKind, ...] = ("local", "slurm", "pbs", "sge")

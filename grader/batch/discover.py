@@ -28,9 +28,9 @@ from typing import Any
 
 import yaml
 
-from grader.names import escaped
-from grader.report import SubmissionSource
-from grader.submission import ANSWER_NAMES, ANSWER_SUFFIXES, NOTEBOOK_SUFFIX, tree_sha256
+from grader.core.names import escaped
+from grader.core.report import SubmissionSource
+from grader.core.submission import ANSWER_NAMES, ANSWER_SUFFIXES, NOTEBOOK_SUFFIX, tree_sha256
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_METADATA_BYTES = 16 * 1024 * 1024

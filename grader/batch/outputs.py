@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.batch.overrides import Decisions, apply_overrides, load_overrides
 from grader.batch.store import DEFAULT_OVERRIDES, atomic_write_text, load_reports
-from grader.gradebook import gradebook_csv
-from grader.overrides import Decisions, apply_overrides, load_overrides
-from grader.report import Report
-from grader.rubric import LoadedRubric
-from grader.student_page import render_student_page
-from grader.summary import STUDENTS_DIR, build_summary, render_html, student_page_name
+from grader.batch.student_page import render_student_page
+from grader.batch.summary import STUDENTS_DIR, build_summary, render_html, student_page_name
+from grader.core.report import Report
+from grader.core.rubric import LoadedRubric
+from grader.lms.gradebook import gradebook_csv
 
 GRADEBOOK = "gradebook.csv"
 SUMMARY_JSON = "summary.json"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from grader.names import for_terminal
+from grader.core.names import for_terminal
 
 BAR_WIDTH = 28
 

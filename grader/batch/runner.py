@@ -27,8 +27,8 @@ from grader.batch.store import (
 )
 from grader.batch.unpack import unpack_download
 from grader.batch.worker import GradeTask, warm_cache
-from grader.report import QuestionResult, Report, Status, points_text
-from grader.rubric import LoadedRubric
+from grader.core.report import QuestionResult, Report, Status, points_text
+from grader.core.rubric import LoadedRubric
 
 DEFAULT_TIMEOUT = 600.0
 WORKER_INIT = "grader.batch.worker:init_worker"

@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from grader import __version__
-from grader.identity import (
+from grader.batch.identity import (
     DUPLICATE,
     Standing,
     duplicate_warning,
@@ -27,7 +27,7 @@ from grader.identity import (
     report_stem,
     standings_of,
 )
-from grader.report import Report
+from grader.core.report import Report
 
 REPORTS_DIR = "reports"
 RUN_RECORD = "batch.json"

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.checkers.base import MISSING, ComparedQuestion, GradingContext, QuestionBase, Verdict
-from grader.grading import grade_submission
-from grader.report import Report, question_seeds
-from grader.rubric import LoadedRubric, load_rubric
-from grader.submission import open_submission, submission_id
+from grader.core.grading import grade_submission
+from grader.core.report import Report, question_seeds
+from grader.core.rubric import LoadedRubric, load_rubric
+from grader.core.submission import open_submission, submission_id
 
 MEMO_LIMIT = 50_000
 MEMO_KEY_CHARS = 4_000
@@ -49,7 +49,7 @@ def init_worker(rubric_path: str, cache: dict[str, Any] | None = None,
         from grader.models.pool import enable_reuse
 
         enable_reuse()
-    from grader.builtins import uses_math_worker
+    from grader.core.builtins import uses_math_worker
 
     if uses_math_worker(Path(rubric_path)):
         from grader.mathworker import warm_up

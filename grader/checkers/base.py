@@ -15,9 +15,9 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from grader.core.report import Status
+from grader.core.variants import Randomisation, draw
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
-from grader.variants import Randomisation, draw
 
 T = TypeVar("T")
 SelfCheck = Literal["verdict", "format", "none"]
@@ -113,7 +113,7 @@ class GradingContext:
 
     def compute(self, function: str, params: dict[str, Any]) -> Any:
         """A reference answer: from this run's cache, the persistent cache, or computed."""
-        from grader import refcache
+        from grader.core import refcache
 
         params_json = json.dumps(params, sort_keys=True, default=str)
         key = function + params_json
@@ -134,7 +134,7 @@ def _compute_reference(function: str, params: dict[str, Any]) -> Any:
     import sys
 
     if "grader.mathworker" in sys.modules:  # only imported when formulas are checked
-        from grader import refcache
+        from grader.core import refcache
         from grader.mathworker import compute_reference
 
         value = compute_reference(function, params)
@@ -305,8 +305,8 @@ class ComparedQuestion(QuestionBase, Generic[T]):
         return str(err)
 
     def invalid_feedback(self, err: AnswerParseError, ctx: GradingContext) -> str:
-        """The unreadable answer's message and a neutral example (grader/hints.py), never an answer."""
-        from grader.hints import hint_for
+        """The unreadable answer's message and a neutral example (grader/student/hints.py), never an answer."""
+        from grader.student.hints import hint_for
 
         return self.unreadable_feedback(err).rstrip(". ") + hint_for(self, ctx).write_it_like()
 
@@ -350,7 +350,7 @@ class ComparedQuestion(QuestionBase, Generic[T]):
         """The feedback with its `{placeholders}` filled for this student."""
         if "{" not in alt.feedback:
             return alt.feedback
-        from grader.variants import fill_placeholders
+        from grader.core.variants import fill_placeholders
 
         return fill_placeholders(alt.feedback, self.feedback_names(alt, ctx))
 

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from grader.checkers.base import ComparedQuestion, Verdict
+from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
 
 DEFAULT_ALIASES = {"yes": ["y", "true", "t", "oui", "ja"], "no": ["n", "false", "f", "non", "nein"]}
 _SPLIT = re.compile(r"[,;/\s]+")

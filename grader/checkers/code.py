@@ -31,8 +31,8 @@ from grader.checkers.base import (
     is_blank,
     shorten,
 )
+from grader.core.report import Status
 from grader.notebooks.values import NotebookCode
-from grader.report import Status
 from grader.sandbox.api import Limits, SandboxResult, run_python
 from grader.sandbox.worker_call import (
     CALL_FILE,

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from grader.checkers.base import ComparedQuestion, Verdict, shorten
+from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
 
 Edge = tuple[str, str]
 Edges = frozenset[Edge]

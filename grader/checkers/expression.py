@@ -25,8 +25,8 @@ from grader.checkers.base import (
     is_blank,
     is_revalidation,
 )
+from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
 
 if TYPE_CHECKING:  # grader.mathparse (numpy) is imported when a formula is read, not before
     from grader.mathparse.ast import Node
@@ -124,7 +124,7 @@ def function_query(names: set[str]) -> str:
     return "functions:" + ",".join(sorted(names))
 
 
-_HOW = ""  # the neutral hint (grader/hints.py) says how to write a formula
+_HOW = ""  # the neutral hint (grader/student/hints.py) says how to write a formula
 
 
 class FormulaKind(ComparedQuestion[Formula]):

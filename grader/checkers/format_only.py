@@ -10,8 +10,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationError
 
 from grader.checkers.base import GradingContext, QuestionBase, Verdict, is_blank, shorten
+from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
 
 WITHHELD = "withheld"
 """The reference function name a reader is built with: never computed."""

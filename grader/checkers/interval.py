@@ -12,8 +12,8 @@ from pydantic import Field
 
 from grader.checkers.base import ComparedQuestion, Verdict
 from grader.checkers.number import format_number, read_number
+from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
 
 End = Fraction | float  # float only for ±inf
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from grader.checkers.base import GradingContext, QuestionBase, Verdict, is_blank
-from grader.report import Status
+from grader.core.report import Status
 
 MAX_TEXT = 20_000
 

@@ -18,14 +18,14 @@ from grader.checkers.base import (
     credited_verdict,
 )
 from grader.checkers.expression import Formula, FormulaKind, _as_text, _factor_words
-from grader.report import Status
+from grader.core.report import Status
 
 if TYPE_CHECKING:
     from grader.mathworker import CandidateResult, MathResponse
 
 _WORLDS: dict[str, Any] = {}  # a world is a pure function of its data: built once per process
 _WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
-_HOW = ""  # the neutral hint (grader/hints.py) says how to write numpy notation
+_HOW = ""  # the neutral hint (grader/student/hints.py) says how to write numpy notation
 
 
 class MatrixExpressionQuestion(FormulaKind):

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from grader.checkers.base import GradingContext, QuestionBase, ReferenceSpec, Verdict, is_blank
+from grader.core.report import Status
 from grader.models.spec import Architecture, DataSource, ModelLimits, Preprocess, Scoring
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
 
 if TYPE_CHECKING:
     import numpy as np
@@ -330,7 +330,7 @@ def _failure(outcome: EvalOutcome, limits: ModelLimits, expected_rows: int) -> V
 
 
 def _resolve(raw: Any, ctx: GradingContext) -> Path:
-    from grader.submission import Submission
+    from grader.core.submission import Submission
 
     named = Path(raw.strip()) if isinstance(raw, str) else None
     if named is not None and (named.is_absolute() or ".." in named.parts):

@@ -24,8 +24,8 @@ from grader.checkers.base import (
     shorten,
 )
 from grader.checkers.number import read_number
+from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
 from reference.threshold import (
     DEFAULT_MAX_LINEAR_PROGRAMS,
     DESIGN_FUNCTION,

@@ -10,6 +10,8 @@ from typing import Any, Literal, Self
 from pydantic import Field
 
 from grader.checkers.base import ComparedQuestion, GradingContext, Verdict, is_blank, shorten
+from grader.core.report import Status
+from grader.core.tolerance import Relative, Tolerance
 from grader.parsing.errors import AnswerParseError
 from grader.parsing.numbers import (
     Reading,
@@ -18,8 +20,6 @@ from grader.parsing.numbers import (
     parse_number_text,
     plain_decimal,
 )
-from grader.report import Status
-from grader.tolerance import Relative, Tolerance
 
 SHOWN_LENGTH = 80  # characters of a student's number shown back in feedback
 WRITTEN_INTEGER_BITS = 10_000

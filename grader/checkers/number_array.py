@@ -10,8 +10,8 @@ from pydantic import Field
 
 from grader.checkers.base import ComparedQuestion
 from grader.checkers.number import format_number, read_number
+from grader.core.tolerance import Exact, Tolerance
 from grader.parsing.errors import AnswerParseError
-from grader.tolerance import Exact, Tolerance
 
 MAX_ENTRIES = 100_000
 MAX_TEXT = 1_000  # an array written as text ("785 x 64"); the patterns backtrack on long text

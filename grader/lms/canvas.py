@@ -13,9 +13,9 @@ non-ASCII names right only with it).
 Reports are matched to roster rows by SIS Login ID, then Canvas ID, then name. A report that came
 from Canvas's own bulk download carries the Canvas user id, and that match is taken first: the LMS
 knows who submitted, whatever `student_id` the answers file claims. Otherwise a submission that
-shares an id without owning it (`grader.identity`) is never written. Cells Canvas matches students
+shares an id without owning it (`grader.batch.identity`) is never written. Cells Canvas matches students
 by are written unchanged (a row whose id would run as a spreadsheet formula is left out and
-listed, for the TA to enter by hand); every other text cell is defused (`grader.names`).
+listed, for the TA to enter by hand); every other text cell is defused (`grader.core.names`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.gradebook import format_points
-from grader.identity import standings_of
-from grader.names import csv_text, needs_defusing, spreadsheet_cell
-from grader.report import Report
+from grader.batch.identity import standings_of
+from grader.core.names import csv_text, needs_defusing, spreadsheet_cell
+from grader.core.report import Report
+from grader.lms.gradebook import format_points
 
 IDENTITY_COLUMNS = ("Student", "LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Integration ID",
                     "Root Account", "Section")

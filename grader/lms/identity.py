@@ -1,6 +1,6 @@
 """Who a report belongs to, as each LMS matches it: the identity side of every export.
 
-Whose report is whose (an owner and claimants of one id) is `grader.identity`'s; this module adds
+Whose report is whose (an owner and claimants of one id) is `grader.batch.identity`'s; this module adds
 what each LMS matches on, with small named functions, so that every export asks the same
 questions: which identifiers are claimed twice, what an LMS user is called for a report, and
 whether an identifier can be written as it is (an id that a spreadsheet would run as a formula is
@@ -14,9 +14,9 @@ import io
 from pathlib import Path
 from typing import Literal
 
-from grader.identity import identity_key
-from grader.names import needs_defusing
-from grader.report import Report
+from grader.batch.identity import identity_key
+from grader.core.names import needs_defusing
+from grader.core.report import Report
 
 MatchOn = Literal["username", "idnumber", "email"]
 MATCH_ON: tuple[MatchOn, ...] = ("username", "idnumber", "email")

@@ -8,7 +8,7 @@ whose identifier Moodle would misapply or refuse (claimed twice, unknown, a Canv
 a formula) is left out of the file and listed, naming every submission involved, for the TA to map
 (`--id-map`) or enter by hand. The identifiers written are listed for a pre-flight check.
 
-Whose report is whose is decided first (`grader.identity`): a submission that shares an id without
+Whose report is whose is decided first (`grader.batch.identity`): a submission that shares an id without
 owning it never gets a row. An identifier is never defused (it must match a Moodle user field as it
 is); the feedback cell, text the TA's spreadsheet may open, is.
 """
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.gradebook import format_points
-from grader.identity import standings_of
+from grader.batch.identity import standings_of
+from grader.core.names import csv_text, spreadsheet_cell
+from grader.core.report import QuestionResult, Report, Status
+from grader.lms.gradebook import format_points
 from grader.lms.identity import (
     MatchOn,
     duplicate_ids,
@@ -28,8 +30,6 @@ from grader.lms.identity import (
     unsafe_identifier,
     where_found,
 )
-from grader.names import csv_text, spreadsheet_cell
-from grader.report import QuestionResult, Report, Status
 
 IDENTIFIER = "Identifier"
 FEEDBACK = "Feedback"

@@ -48,7 +48,7 @@ def spec_sha256(function: str, job: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-_COURSE_DIRS: list[Path] = []  # `baselines/` beside each loaded course rubric (grader.course)
+_COURSE_DIRS: list[Path] = []  # `baselines/` beside each loaded course rubric (grader.core.course)
 
 
 def add_course_dir(folder: Path) -> None:
@@ -67,7 +67,7 @@ def default_output_dir(rubric_path: Path) -> Path:
     extra = os.environ.get("GRADER_BASELINE_DIR")
     if extra:
         return Path(extra)
-    from grader.builtins import rubrics_dir
+    from grader.core.builtins import rubrics_dir
 
     if rubric_path.resolve().parent == rubrics_dir().resolve():
         return Path("baselines")

@@ -252,7 +252,7 @@ class DataSource(_Spec):
     `embedded-digits` needs nothing (scikit-learn's bundled digits, see docs/models.md); `idx`
     reads MNIST-style IDX files (gzipped or not) from the folder `path`; `npz` reads the arrays
     `x_train, y_train, x_test, y_test` (names configurable) from the file `path`. A relative path
-    is looked up next to the rubric first (a course folder, grader.course), then in
+    is looked up next to the rubric first (a course folder, grader.core.course), then in
     $GRADER_DATA_DIR, else in the current directory.
     """
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.report import Status
+from grader.core.report import Status
 
 if TYPE_CHECKING:
     from grader.checkers.base import Verdict

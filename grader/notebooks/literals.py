@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MAX_NODES = 200_000
-MAX_DEPTH = 32  # as deep as an answers file may nest (grader.submission.MAX_NESTING)
+MAX_DEPTH = 32  # as deep as an answers file may nest (grader.core.submission.MAX_NESTING)
 _ARRAY_CALLS = {"array", "asarray", "tensor"}
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.core.report import Status
 from grader.notebooks.extract import NotebookProgram, python_source
 from grader.notebooks.literals import CODE, EMPTY, LiteralError, cell_value
 from grader.notebooks.values import CellVerdict, NotebookCode
-from grader.report import Status
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # outputs (plots) make notebooks large; answers are small
 MAX_CELLS = 10_000

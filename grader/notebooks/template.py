@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from grader.checkers.base import GradingContext, QuestionBase
+from grader.core.rubric import Rubric
 from grader.notebooks.reader import PLACEHOLDER
-from grader.rubric import Rubric
 
 # kinds whose answers read naturally as text: a Markdown cell; the rest get a code cell
 MARKDOWN_KINDS = frozenset({"manual", "expression", "matrix_expression", "interval", "choice"})
@@ -22,7 +22,7 @@ def is_randomised(rubric: Rubric) -> bool:
 def template_command(rubric: Rubric, student: str | None, assignment: str) -> str:
     """`grader template ASSIGNMENT --format ipynb`: a randomised assignment needs the student."""
     if student is None and is_randomised(rubric):
-        from grader.cli_common import fail_usage
+        from grader.cli.common import fail_usage
 
         fail_usage(f"{assignment} gives every student their own numbers: add --student YOUR_ID")
     return render_notebook(rubric, student, assignment)
@@ -66,7 +66,7 @@ def _preamble(rubric: Rubric, student: str | None, assignment: str) -> list[Any]
 
 
 def _question_cells(q: QuestionBase, ctx: GradingContext) -> list[Any]:
-    from grader.feedback import question_text
+    from grader.student.feedback import question_text
 
     head = f"## {q.title or q.id} ({q.points:g} points)"
     text = question_text(q, ctx)
@@ -78,8 +78,8 @@ def _question_cells(q: QuestionBase, ctx: GradingContext) -> list[Any]:
 
 def _answer_cell(q: QuestionBase, ctx: GradingContext) -> Any:
     """The marked answer cell, with the neutral format hint the answers template shows (never an
-    answer: grader/hints.py)."""
-    from grader.hints import hint_for
+    answer: grader/student/hints.py)."""
+    from grader.student.hints import hint_for
 
     hint = hint_for(q, ctx).text
     cell_id = f"{q.id}-answer"

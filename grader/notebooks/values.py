@@ -1,7 +1,7 @@
 """What a notebook puts into a submission's answers, besides plain values, and how grading
 settles it: a cell that could not be read, and code to extract for a code question.
 
-Kept free of heavy imports: `grader.grading` imports it for every submission.
+Kept free of heavy imports: `grader.core.grading` imports it for every submission.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from grader.report import Status
+from grader.core.report import Status
 
 if TYPE_CHECKING:
     from grader.checkers.base import QuestionBase, Verdict
+    from grader.core.submission import Submission
     from grader.notebooks.extract import NotebookProgram
-    from grader.submission import Submission
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import refcache
+from grader.core import refcache
 from tests.hostile.corpus import (
     FORBIDDEN,
     REPO,

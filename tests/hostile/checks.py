@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.report import Report
+from grader.core.report import Report
 from tests.hostile.cases_code import ATTACK_LIST, contained
 from tests.hostile.conftest import Corpus
 from tests.hostile.corpus import CSC411_ZOE, Case, Expect

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.names import escaped
+from grader.core.names import escaped
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ("csc420-a2", "tdt4265-a2", "apl405-hw2", "csc411-a1")

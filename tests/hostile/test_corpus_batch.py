@@ -16,8 +16,8 @@ import pytest
 
 from grader.batch.store import load_reports, read_run_record
 from grader.batch.worker import GradeTask, grade_task, init_worker, warm_cache
-from grader.report import Report
-from grader.rubric import load_rubric, resolve_assignment
+from grader.core.report import Report
+from grader.core.rubric import load_rubric, resolve_assignment
 from tests.hostile.cases_files import CLAIMS, FORMULA_IDS
 from tests.hostile.checks import TERMINAL_CONTROLS, report_problems, trace_problems
 from tests.hostile.conftest import BATCH_BOUND, Corpus

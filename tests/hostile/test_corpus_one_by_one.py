@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.grading import grade_path
-from grader.report import Report
-from grader.rubric import LoadedRubric, load_rubric, resolve_assignment
+from grader.core.grading import grade_path
+from grader.core.report import Report
+from grader.core.rubric import LoadedRubric, load_rubric, resolve_assignment
 from tests.hostile.checks import report_problems, trace_problems
 from tests.hostile.conftest import Corpus
 from tests.hostile.corpus import ASSIGNMENTS, CATEGORIES, sizes

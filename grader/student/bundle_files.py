@@ -1,5 +1,5 @@
 """Where a student bundle's files are: light enough for every command to ask whether its
-ASSIGNMENT is a bundle (the writing of bundles is in grader/bundle.py)."""
+ASSIGNMENT is a bundle (the writing of bundles is in grader/student/bundle.py)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
 """`gradebook.csv`: one row per submission: id, total, max, one column per question (empty for a
-question a person has yet to grade), then notes (a duplicate id, `grader.identity`). Text cells
-are defused for spreadsheets (`grader.names`)."""
+question a person has yet to grade), then notes (a duplicate id, `grader.batch.identity`). Text cells
+are defused for spreadsheets (`grader.core.names`)."""
 
 from __future__ import annotations
 
-from grader.identity import identity_key, standings_of
-from grader.names import csv_text, spreadsheet_cell
-from grader.report import QuestionResult, Report, Status
-from grader.rubric import Rubric
+from grader.batch.identity import identity_key, standings_of
+from grader.core.names import csv_text, spreadsheet_cell
+from grader.core.report import QuestionResult, Report, Status
+from grader.core.rubric import Rubric
 
 FIXED_COLUMNS = ("id", "total", "max")
 NOTES = "notes"

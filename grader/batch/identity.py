@@ -19,7 +19,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 
-from grader.report import Report
+from grader.core.report import Report
 
 DUPLICATE = "another submission also has the id"  # every warning this module writes starts so
 

@@ -27,10 +27,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grader.groups import same_answer
-from grader.identity import claimant, standings_of
-from grader.report import AutomaticVerdict, OverrideRecord, Report, Status
-from grader.rubric import Rubric
+from grader.batch.groups import same_answer
+from grader.batch.identity import claimant, standings_of
+from grader.core.report import AutomaticVerdict, OverrideRecord, Report, Status
+from grader.core.rubric import Rubric
 
 
 class OverrideEntry(BaseModel):
@@ -172,7 +172,7 @@ def apply_overrides(reports: list[Report], decisions: Decisions, rubric: Rubric)
 
 def submission_handles(reports: list[Report]) -> list[str]:
     """How an override names each report: its id, except a report whose id another submission
-    owns (`grader.identity`), named by where it was found (`zz_impostor.yaml`): a decision
+    owns (`grader.batch.identity`), named by where it was found (`zz_impostor.yaml`): a decision
     for `alice` never reaches a submission that merely claims to be alice."""
     return [r.submission if standing.owner else claimant(r).key
             for r, standing in zip(reports, standings_of(reports), strict=True)]

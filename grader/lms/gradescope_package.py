@@ -21,7 +21,7 @@ import yaml
 
 import grader
 from grader import __version__
-from grader.rubric import RUBRIC_SUFFIXES, LoadedRubric, builtin_names, rubrics_dir
+from grader.core.rubric import RUBRIC_SUFFIXES, LoadedRubric, builtin_names, rubrics_dir
 
 DISTRIBUTION = "nn-grader"
 SOURCE_PACKAGES = ("grader", "reference")
@@ -180,9 +180,9 @@ def _source_files() -> list[tuple[str, Path]]:
 
 
 def rubric_files(path: Path, depth: int = 0) -> list[Path]:
-    """The rubric, the course files beside it (grader.course) and the files it `extends` that sit
+    """The rubric, the course files beside it (grader.core.course) and the files it `extends` that sit
     in its folder (built-ins travel anyway)."""
-    from grader.course import course_files
+    from grader.core.course import course_files
 
     found = [path, *course_files(path)]
     try:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from grader.report import QuestionResult, Report, Status, points_text
+from grader.core.report import QuestionResult, Report, Status, points_text
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 MAX_OUTPUT = 8_000

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
-from grader.report import QuestionResult, Report, Status
-from grader.rubric import Rubric
-from grader.summary import BASE_CSS, mistake_feedback, typed_answer
+from grader.batch.summary import BASE_CSS, mistake_feedback, typed_answer
+from grader.core.report import QuestionResult, Report, Status
+from grader.core.rubric import Rubric
 
 _PAGE_CSS = "".join([
     BASE_CSS,

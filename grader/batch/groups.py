@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.checkers.base import ComparedQuestion, QuestionBase
-from grader.names import for_terminal
-from grader.report import Report, Status
+from grader.core.names import for_terminal
+from grader.core.report import Report, Status
 
 NO_ANSWER = {Status.MISSING: "(no answer)", Status.INVALID: "(submission could not be read)",
              Status.ERROR: "(grading failed)"}

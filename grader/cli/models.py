@@ -25,7 +25,7 @@ def baseline(assignment: str, question: str | None, data_path: Path | None,
     """Train the reference recipe of QUESTION (default: every model question) and write a
     baseline record: held-out accuracy, seed, data fingerprint, training time, versions."""
     from grader.checkers.model import ModelQuestion
-    from grader.cli_common import load_assignment
+    from grader.cli.common import load_assignment
     from grader.models.baselines import default_output_dir, save_record, searched
     from grader.models.data import DataError
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from grader.names import escaped, without_surrogates
+from grader.core.names import escaped, without_surrogates
 from grader.parsing.errors import AnswerParseError
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def read_answers_text(text: str, suffix: str) -> dict[str, Any]:
         # exhaust Python's stack there (JSON parses a thousand levels)
         raise SubmissionError("your answers file is nested too deeply to read")
     if not isinstance(data, dict):
-        from grader.hints import answers_file_hint
+        from grader.student.hints import answers_file_hint
 
         raise SubmissionError(answers_file_hint())
     # JSON and YAML escapes can write lone surrogates (`"\\udcff"`), which no report could hold

@@ -13,9 +13,6 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError, create_model, model_validator
 
 from grader import __version__
-from grader.builtins import builtin_names as builtin_names  # re-exported
-from grader.builtins import resolve_assignment as resolve_assignment  # re-exported
-from grader.builtins import rubrics_dir as rubrics_dir  # re-exported
 from grader.checkers import KINDS, question_union
 from grader.checkers.base import (
     REVALIDATION,
@@ -26,6 +23,9 @@ from grader.checkers.base import (
     RubricModel,
     apply_overrides,
 )
+from grader.core.builtins import builtin_names as builtin_names  # re-exported
+from grader.core.builtins import resolve_assignment as resolve_assignment  # re-exported
+from grader.core.builtins import rubrics_dir as rubrics_dir  # re-exported
 
 RUBRIC_SCHEMA_VERSION = 1
 RUBRIC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -109,7 +109,7 @@ def load_rubric(path: Path, *, compute_references: bool = False) -> LoadedRubric
 
 @lru_cache(maxsize=32)
 def _load_cached(path: Path, _mtime: int, _size: int, compute_references: bool) -> LoadedRubric:
-    from grader import rubriccache
+    from grader.core import rubric_cache as rubriccache
 
     text = path.read_text(encoding="utf-8")
     entry = None if compute_references else rubriccache.entry_path(path, text)
@@ -211,9 +211,9 @@ def _resolve_extends(
 
 
 def _prepare_course(path: Path, data: Any) -> tuple[Any, str]:
-    """The rubric's own files (references, solutions, data) loaded and resolved (grader.course),
+    """The rubric's own files (references, solutions, data) loaded and resolved (grader.core.course),
     and their digests for the rubric's hash."""
-    from grader.course import CourseError, prepare
+    from grader.core.course import CourseError, prepare
 
     try:
         return prepare(path, data)
@@ -366,7 +366,7 @@ def reference_problems(rubric: Rubric, *, compute: bool) -> list[Located]:
         found = [p for keys, alt in variants for p in _check_variant(q, ref, keys, alt, ctx, compute)]
         problems += found
         if compute and not found:
-            from grader.course import literal_answer_problems
+            from grader.core.course import literal_answer_problems
 
             problems += [([*here, "answer"], p) for p in literal_answer_problems(q, ctx)]
     return problems

@@ -15,9 +15,9 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import click
 
 from grader import __version__
-from grader.cli_common import ExitCode, assignment_option, fail_usage, load_assignment, write_output
-from grader.cli_sandbox import sandbox_option, use_sandbox
-from grader.names import json_for_terminal
+from grader.cli.common import ExitCode, assignment_option, fail_usage, load_assignment, write_output
+from grader.cli.sandbox import sandbox_option, use_sandbox
+from grader.core.names import json_for_terminal
 
 
 class _LazyGroup(click.Group):
@@ -49,12 +49,12 @@ def grade(submission: Path, assignment: str, output: Path | None, fmt: str, sand
     """Grade one submission (a folder, a .zip or an answers file) and print its JSON report."""
     loaded = load_assignment(assignment)
     use_sandbox(sandbox, loaded)
-    from grader.grading import grade_path
+    from grader.core.grading import grade_path
 
     started = time.monotonic()
     report = grade_path(loaded, submission)
     if fmt == "gradescope":
-        from grader.gradescope import to_gradescope
+        from grader.lms.gradescope import to_gradescope
 
         titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
         by_person = {q.id for q in loaded.rubric.questions if q.kind == "manual"}
@@ -74,8 +74,8 @@ def check(submission: Path, assignment: str, sandbox: str | None) -> None:
     ASSIGNMENT may be a student bundle (`grader student-bundle`): it works offline."""
     loaded = load_assignment(assignment, bundle_task=None)
     use_sandbox(sandbox, loaded, self_check=True)
-    from grader.feedback import render_check
-    from grader.grading import grade_path
+    from grader.core.grading import grade_path
+    from grader.student.feedback import render_check
 
     report = grade_path(loaded, submission, require_student_id=True)
     click.echo(render_check(report, color=sys.stdout.isatty()))
@@ -96,7 +96,7 @@ def template(assignment: str, student: str | None, output: Path | None, fmt: str
         write_output(template_command(load_assignment(assignment, bundle_task=None).rubric, student, assignment),
                      output)
         return
-    from grader.template import TemplateNeedsStudent, render_template
+    from grader.student.template import TemplateNeedsStudent, render_template
 
     loaded = load_assignment(assignment, bundle_task=None)
     try:
@@ -113,7 +113,7 @@ def template(assignment: str, student: str | None, output: Path | None, fmt: str
 def reference(assignment: str, student: str | None, as_json: bool) -> None:
     """The computed reference answers and each question's parameters, for instructors.
     A student bundle is refused: it does not hold what the answers are computed from."""
-    from grader.references import reference_answers
+    from grader.core.references import reference_answers
 
     loaded = load_assignment(assignment, bundle_task="print reference answers")
     answers = reference_answers(loaded.rubric, student)
@@ -133,7 +133,7 @@ def reference(assignment: str, student: str | None, as_json: bool) -> None:
 def student_bundle(assignment: str, output: Path, student: str | None) -> None:
     """What students get for self-checking: question texts, the answer template and, per question,
     only what its `self_check` policy reveals. `grader check answers.yaml -a OUTPUT` uses it."""
-    from grader.bundle import BundleError, write_bundle
+    from grader.student.bundle import BundleError, write_bundle
 
     loaded = load_assignment(assignment, bundle_task="make another bundle")
     try:
@@ -147,7 +147,7 @@ def student_bundle(assignment: str, output: Path, student: str | None) -> None:
 @cli.command()
 def assignments() -> None:
     """The built-in assignments, with their question count and total points."""
-    from grader.rubric import builtin_names, load_rubric, resolve_assignment
+    from grader.core.rubric import builtin_names, load_rubric, resolve_assignment
 
     for name in builtin_names():
         rubric = load_rubric(resolve_assignment(name)).rubric
@@ -166,8 +166,8 @@ def rubric_validate(path: Path, strict: bool) -> None:
     """Check a rubric file: schema, reference functions and params, and that every reference computes.
     Warnings: feedback placeholders that cannot be filled, and numbers typed into the feedback of a
     randomised question that equal a drawn param's value."""
-    from grader.rubric import RubricError, load_rubric
-    from grader.rubric_lint import rubric_warnings
+    from grader.core.rubric import RubricError, load_rubric
+    from grader.core.rubric_lint import rubric_warnings
 
     try:
         loaded = load_rubric(path, compute_references=True)
@@ -188,7 +188,7 @@ def rubric_validate(path: Path, strict: bool) -> None:
 @rubric.command("schema")
 def rubric_schema() -> None:
     """Print the rubric JSON Schema (for editor completion)."""
-    from grader.rubric import rubric_json_schema
+    from grader.core.rubric import rubric_json_schema
 
     click.echo(json.dumps(rubric_json_schema(), indent=2))
 
@@ -206,11 +206,11 @@ def main() -> None:
 # Commands defined in their own modules (one feature per module), imported when named or listed:
 # a student's `grader check` never imports the TA's commands.
 LAZY_COMMANDS = {
-    "batch": "grader.cli_batch:batch",
-    "export": "grader.cli_batch:export",
-    "groups": "grader.cli_batch:groups",
-    "gradescope-package": "grader.cli_batch:gradescope_package",
-    "doctor": "grader.cli_doctor:doctor",
-    "baseline": "grader.cli_models:baseline",
-    "new": "grader.cli_new:new",
+    "batch": "grader.cli.batch:batch",
+    "export": "grader.cli.batch:export",
+    "groups": "grader.cli.batch:groups",
+    "gradescope-package": "grader.cli.batch:gradescope_package",
+    "doctor": "grader.cli.doctor:doctor",
+    "baseline": "grader.cli.models:baseline",
+    "new": "grader.cli.new:new",
 }

@@ -2,7 +2,7 @@
 CSS and SVG, no script, no external asset) with the score histogram, a per-question bar chart (by
 title; questions a person grades shown as pending until graded, not as 0 %), the common mistakes
 (answers as typed, the normalised form beside them, known mistakes by the feedback students read)
-and a link to every student's page (grader/student_page.py). Student text is escaped everywhere.
+and a link to every student's page (grader/batch/student_page.py). Student text is escaped everywhere.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from urllib.parse import quote
 from pydantic import BaseModel, Field
 
 from grader import __version__
-from grader.groups import group_answers
-from grader.identity import standings_of
-from grader.names import for_terminal
-from grader.report import QuestionResult, Report, Status
-from grader.rubric import Rubric
+from grader.batch.groups import group_answers
+from grader.batch.identity import standings_of
+from grader.core.names import for_terminal
+from grader.core.report import QuestionResult, Report, Status
+from grader.core.rubric import Rubric
 
 HISTOGRAM_BINS = 10  # about this many bins, of a width that reads well (1, 2, 2.5, 5 times a power of 10)
 _NICE_WIDTHS = (1.0, 2.0, 2.5, 5.0, 10.0)
@@ -66,7 +66,8 @@ class QuestionSummary(BaseModel):
     share_correct: float | None = Field(None, description="over the answers graded so far")
     statuses: dict[str, int]
     overridden: int = 0
-    duplicate: str | None = Field(default=None, description="the id is shared with other submissions (grader.identity)")
+    duplicate: str | None = Field(default=None,
+                                  description="the id is shared with other submissions (grader.batch.identity)")
     common_wrong: list[WrongAnswer] = Field(default_factory=list)
 
 
@@ -78,7 +79,8 @@ class SubmissionRow(BaseModel):
     failure: str | None = None
     late: bool = False
     overridden: int = 0
-    duplicate: str | None = Field(default=None, description="the id is shared with other submissions (grader.identity)")
+    duplicate: str | None = Field(default=None,
+                                  description="the id is shared with other submissions (grader.batch.identity)")
     warnings: list[str] = Field(default_factory=list, description="about the whole submission: no "
                                 "answers file, answers for unknown question ids, ...")
     sandbox: str | None = Field(None, description="the sandbox layer its code ran in")

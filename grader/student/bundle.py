@@ -23,12 +23,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from grader.bundle_files import MANIFEST, RUBRIC
 from grader.checkers.base import QuestionBase
 from grader.checkers.format_only import FormatOnlyQuestion
-from grader.hints import hint_for
-from grader.rubric import LoadedRubric, Rubric, kinds_used, rubric_model
-from grader.template import question_text, render_template
+from grader.core.rubric import LoadedRubric, Rubric, kinds_used, rubric_model
+from grader.student.bundle_files import MANIFEST, RUBRIC
+from grader.student.hints import hint_for
+from grader.student.template import question_text, render_template
 
 BUNDLE_SCHEMA_VERSION = 1
 TEMPLATE = "answers-template.yaml"
@@ -84,7 +84,7 @@ def effective_policy(q: QuestionBase) -> str:
 
 
 def _uses_course_code(q: QuestionBase) -> bool:
-    """Its reference, solution or baseline recipe is the course's own Python (grader.course names
+    """Its reference, solution or baseline recipe is the course's own Python (grader.core.course names
     those `name@digest`): the bundle never ships that code, which computes the answers, so such a
     question can only be checked for form."""
     functions = [getattr(getattr(q, field, None), "function", None) for field in ("reference", "baseline")]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.checkers.base import ComparedQuestion, GradingContext, QuestionBase
+from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError
-from grader.report import Status
 
 # Each entry: how the value is written in the hint, then the answers a student could paste.
 NUMBER_WHOLE = ("2,359,296", "3,211,264", "5,308,416", "7,077,888")

@@ -291,8 +291,8 @@ def write_digits_npz(path: Path, train: int = 1200, test: int = 400) -> None:
 
 def _train_baseline(rubric: Path) -> None:
     from grader.checkers.model import ModelQuestion
-    from grader.cli_common import load_assignment
-    from grader.cli_models import train_record
+    from grader.cli.common import load_assignment
+    from grader.cli.models import train_record
     from grader.models.baselines import save_record
 
     loaded = load_assignment(str(rubric))

@@ -214,7 +214,7 @@ def _rename(question: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 def course_baselines(rubric: Path) -> Path | None:
     """Where a course rubric's baseline records live (None for a built-in rubric)."""
-    from grader.builtins import rubrics_dir
+    from grader.core.builtins import rubrics_dir
 
     folder = rubric.resolve().parent
     return None if folder == rubrics_dir().resolve() else folder / "baselines"

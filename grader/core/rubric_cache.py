@@ -32,7 +32,7 @@ class CachedRubric(BaseModel):
 
 
 def entry_path(path: Path, text: str) -> Path | None:
-    from grader.refcache import DISABLE_ENV, cache_dir, code_digest
+    from grader.core.refcache import DISABLE_ENV, cache_dir, code_digest
 
     if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
         return None

@@ -15,8 +15,8 @@ from fractions import Fraction
 from typing import Any
 
 from grader.checkers.base import Alternative, ComparedQuestion
-from grader.rubric import Rubric
-from grader.variants import placeholder_problems
+from grader.core.rubric import Rubric
+from grader.core.variants import placeholder_problems
 
 _NUMBER = re.compile(r"(?<![\w.{])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w}])|(?<![\w.{])-?\d+(?:\.\d+)?(?![\w}])")
 _PLACEHOLDER = re.compile(r"\{[^{}]+\}")

@@ -30,8 +30,8 @@ def load_assignment(assignment: str, *, bundle_task: str | None = "grade submiss
     is accepted only when `bundle_task` is None; otherwise `bundle_task` says what it cannot do
     ("grade", "print references"). The math worker is not started here: a submission with
     formulas to check starts it (`FormulaKind.prepare_submission`), one without never does."""
-    from grader.builtins import resolve_assignment
-    from grader.bundle_files import bundle_rubric_path
+    from grader.core.builtins import resolve_assignment
+    from grader.student.bundle_files import bundle_rubric_path
 
     bundled = bundle_rubric_path(assignment)
     if bundled is not None and bundle_task is not None:
@@ -40,7 +40,7 @@ def load_assignment(assignment: str, *, bundle_task: str | None = "grade submiss
         path = bundled or resolve_assignment(assignment)
     except FileNotFoundError as err:
         fail_usage(str(err))
-    from grader.rubric import RubricError, load_rubric
+    from grader.core.rubric import RubricError, load_rubric
 
     try:
         loaded = load_rubric(path)

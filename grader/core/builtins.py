@@ -6,9 +6,13 @@ import re
 from pathlib import Path
 
 
+_PACKAGE = Path(__file__).resolve().parent.parent  # grader/
+
+
 def rubrics_dir() -> Path:
-    packaged = Path(__file__).parent / "_rubrics"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "rubrics"
+    """`grader/_rubrics` in an installed wheel (pyproject's force-include), else the checkout's `rubrics/`."""
+    packaged = _PACKAGE / "_rubrics"
+    return packaged if packaged.is_dir() else _PACKAGE.parent / "rubrics"
 
 
 def builtin_names() -> list[str]:

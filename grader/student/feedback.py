@@ -1,12 +1,12 @@
-"""Text for people: the student's self-check (the answers template is in grader/template.py)."""
+"""Text for people: the student's self-check (the answers template is in grader/student/template.py)."""
 
 from __future__ import annotations
 
 import textwrap
 from typing import Any
 
-from grader.names import for_terminal
-from grader.report import QuestionResult, Report, Status, points_text
+from grader.core.names import for_terminal
+from grader.core.report import QuestionResult, Report, Status, points_text
 
 _MARKS = {
     Status.CORRECT: ("✓", "green"), Status.PARTIAL: ("~", "yellow"), Status.INCORRECT: ("✗", "red"),
@@ -101,6 +101,6 @@ def totals(judged: list[Any]) -> list[str]:
     return lines
 
 
-# The template moved to grader/template.py; these names stay importable from here.
-from grader.template import question_text as question_text  # noqa: E402
-from grader.template import render_template as render_template  # noqa: E402
+# The template moved to grader/student/template.py; these names stay importable from here.
+from grader.student.template import question_text as question_text  # noqa: E402
+from grader.student.template import render_template as render_template  # noqa: E402

@@ -10,10 +10,10 @@ from typing import Any
 
 from grader import __version__
 from grader.checkers.base import GradingContext, QuestionBase, Verdict, shorten
+from grader.core.report import QuestionResult, Report, Status
+from grader.core.rubric import LoadedRubric
+from grader.core.submission import Submission, open_submission
 from grader.notebooks.values import question_answer
-from grader.report import QuestionResult, Report, Status
-from grader.rubric import LoadedRubric
-from grader.submission import Submission, open_submission
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.rubric import Rubric
+from grader.core.rubric import Rubric
 
 
 def reference_answers(rubric: Rubric, student: str | None) -> dict[str, Any]:

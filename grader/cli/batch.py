@@ -14,9 +14,9 @@ from typing import Any, NoReturn
 
 import click
 
-from grader.cli_common import assignment_option, load_assignment
-from grader.cli_sandbox import sandbox_option, use_sandbox
-from grader.names import for_terminal, json_for_terminal
+from grader.cli.common import assignment_option, load_assignment
+from grader.cli.sandbox import sandbox_option, use_sandbox
+from grader.core.names import for_terminal, json_for_terminal
 
 MOODLE_IDENTIFIERS = "moodle-identifiers.txt"
 
@@ -28,7 +28,7 @@ def _usage(message: str) -> NoReturn:
 def _check_overrides(path: Path | None, outdir: Path) -> None:
     """A broken overrides file stops the command before it writes anything (exit code 2)."""
     from grader.batch.outputs import overrides_path
-    from grader.overrides import OverridesError, load_overrides
+    from grader.batch.overrides import OverridesError, load_overrides
 
     found = overrides_path(outdir, path)
     if found is None:
@@ -130,7 +130,7 @@ def _use_dask(options: Any, loaded: Any, scheduler: str | None, cluster: str, wo
     GRADER_SANDBOX_LAYER, else `auto`: bwrap or namespace): a worker that lacks it refuses its
     chunks instead of grading on a weaker layer. This machine's own layers do not matter."""
     from grader.batch.dask_executor import DaskSettings
-    from grader.cli_sandbox import runs_student_code
+    from grader.cli.sandbox import runs_student_code
     from grader.sandbox.layers import LAYER_ENV
 
     options.dask = DaskSettings(scheduler=scheduler, cluster=cluster, workers=workers,  # type: ignore[arg-type]
@@ -251,7 +251,7 @@ def _export_moodle(outdir: Path, reports: list[Any], column: str, identity: Mood
 
 def _export_gradescope(outdir: Path, entries: list[Any], loaded: Any) -> None:
     from grader.batch.store import atomic_write_text
-    from grader.gradescope import to_gradescope
+    from grader.lms.gradescope import to_gradescope
 
     folder = outdir / "gradescope"
     titles = {q.id: q.title for q in loaded.rubric.questions if q.title}
@@ -275,9 +275,9 @@ def _export_gradescope(outdir: Path, entries: list[Any], loaded: Any) -> None:
 def groups(outdir: Path, question: str, assignment: str | None, wrong: bool, as_json: bool,
            overrides: Path | None) -> None:
     """A question's answers grouped by equivalence, with counts and members: grade each group once."""
+    from grader.batch.groups import group_answers, render_groups
     from grader.batch.outputs import current_reports
-    from grader.groups import group_answers, render_groups
-    from grader.report import Status
+    from grader.core.report import Status
 
     loaded = _load_for_outdir(outdir, assignment)
     try:
@@ -303,7 +303,7 @@ def groups(outdir: Path, question: str, assignment: str | None, wrong: bool, as_
               show_default=True)
 def gradescope_package(assignment: str, output: Path) -> None:
     """Build Gradescope's autograder archive: setup.sh, run_autograder, the grader and the rubric."""
-    from grader.gradescope_package import build_package
+    from grader.lms.gradescope_package import build_package
 
     loaded = load_assignment(assignment)
     names = build_package(assignment, loaded, output)
