@@ -10,16 +10,13 @@ import itertools
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from reference.params import StrictParams
 from reference.registry import reference
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FlopConvention(_Strict):
+class FlopConvention(StrictParams):
     """How operations are counted."""
 
     bias: bool = Field(True, description="add one FLOP per output for the bias")
@@ -32,7 +29,7 @@ class FlopConvention(_Strict):
 # --- layers -----------------------------------------------------------------------------------
 
 
-class Conv2d(_Strict):
+class Conv2d(StrictParams):
     type: Literal["conv2d"] = "conv2d"
     out_channels: int = Field(gt=0)
     kernel: int = Field(gt=0)
@@ -45,13 +42,13 @@ class Conv2d(_Strict):
     )
 
 
-class Linear(_Strict):
+class Linear(StrictParams):
     type: Literal["linear"] = "linear"
     out_features: int = Field(gt=0)
     bias: bool = True
 
 
-class Pool(_Strict):
+class Pool(StrictParams):
     type: Literal["maxpool", "avgpool", "subsample"]
     kernel: int = Field(gt=0)
     stride: int | None = Field(None, gt=0, description="defaults to the kernel size")
@@ -59,7 +56,7 @@ class Pool(_Strict):
     trainable: bool = Field(False, description="LeNet-style subsampling: a coefficient and a bias per map")
 
 
-class Flatten(_Strict):
+class Flatten(StrictParams):
     type: Literal["flatten"] = "flatten"
 
 
@@ -147,7 +144,7 @@ def layer_flops(layer: Layer, shape: Shape, conv: FlopConvention) -> int:
     return 0
 
 
-class Network(_Strict):
+class Network(StrictParams):
     input: list[int] = Field(min_length=1, description="channels, height, width (or features)")
     layers: list[Layer] = Field(min_length=1)
     strict_geometry: bool = Field(False, description="refuse windows that do not tile their input exactly")
@@ -227,7 +224,7 @@ def network_output_units(p: OutputUnitsParams) -> int:
 BiasStyle = Literal["per_layer", "bias_trick", "none"]
 
 
-class MlpParams(_Strict):
+class MlpParams(StrictParams):
     sizes: list[int] = Field(min_length=2, description="input, hidden..., output widths")
     bias: BiasStyle = Field(
         "per_layer", description="bias_trick: one constant input appended to the input only"
@@ -262,7 +259,7 @@ def mlp_weight_shape(p: WeightShapeParams) -> list[int]:
     return list(shapes[p.layer])
 
 
-class EqualWidthParams(_Strict):
+class EqualWidthParams(StrictParams):
     inputs: int = Field(gt=0)
     outputs: int = Field(gt=0)
     hidden_layers: int = Field(gt=0)
@@ -287,7 +284,7 @@ def mlp_equal_width(p: EqualWidthParams) -> float:
     return float(min(roots))
 
 
-class EpochParams(_Strict):
+class EpochParams(StrictParams):
     train_size: int = Field(gt=0)
     batch_size: int = Field(gt=0)
     drop_last: bool = False

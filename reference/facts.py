@@ -5,21 +5,17 @@ from __future__ import annotations
 import ast
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from reference.params import StrictParams
 from reference.registry import reference
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 # --- the range of an activation function ---------------------------------------------------------
 
 Activation = Literal["tanh", "sigmoid", "relu", "softplus", "identity"]
 
 
-class RangeParams(_Strict):
+class RangeParams(StrictParams):
     function: Activation
 
 
@@ -62,7 +58,7 @@ def activation_range(p: RangeParams) -> dict[str, object]:
 # --- which gradients a dead ReLU unit forces to zero ---------------------------------------------
 
 
-class ReluGradParams(_Strict):
+class ReluGradParams(StrictParams):
     weights: dict[str, tuple[str, str]] = Field(description="weight name -> (from unit, to unit)")
     outputs: list[str] = Field(min_length=1, description="units the loss reads")
     dead_units: list[str] = Field(description="ReLU units whose input is negative")
@@ -106,7 +102,7 @@ def relu_zero_grads(p: ReluGradParams) -> list[str]:
 # --- the computation graph of a forward definition ----------------------------------------------
 
 
-class GraphParams(_Strict):
+class GraphParams(StrictParams):
     nodes: list[str] = Field(min_length=2, description="the node names the question uses")
     definitions: dict[str, str] = Field(
         description="node -> its forward definition in numpy notation, e.g. 'W1 @ x + b1'"

@@ -13,22 +13,18 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from grader.mathparse.ast import Bin, Call, Neg, Node, Num, Transpose, Var, to_text, walk
 from grader.mathparse.differentiate import ONE, ZERO
 from grader.mathparse.world import WorldSpec
+from reference.params import StrictParams
 from reference.registry import reference
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 # --- scalar derivatives --------------------------------------------------------------------------
 
 
-class DerivativeParams(_Strict):
+class DerivativeParams(StrictParams):
     expression: str = Field(description="the function, e.g. tanh(x)")
     variable: str = "x"
     in_terms_of: Literal["sigmoid"] | None = Field(
@@ -36,7 +32,7 @@ class DerivativeParams(_Strict):
     )
 
 
-class OutputDerivativeParams(_Strict):
+class OutputDerivativeParams(StrictParams):
     forward: str = Field(
         description="the unit's output as a function of its input, e.g. sigmoid(z)"
     )

@@ -30,9 +30,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from reference.exact_lp import LPResult, maximize
+from reference.params import StrictParams
 from reference.registry import reference
 
 Threshold = Literal["ge", "gt"]
@@ -65,10 +66,6 @@ MISTAKE_DESCRIPTIONS: dict[MistakeKind, str] = {
     "misses_near_boundary": "the network outputs 0 on target inputs within a margin of the "
     "boundary (e.g. a margin that misses small gaps) and is right deeper inside",
 }
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- exact numbers and their display -------------------------------------------------------------
@@ -334,7 +331,7 @@ def _render_linear(coeffs: Sequence[Fraction]) -> str:
     return " ".join(parts) or "0"
 
 
-class InequalityData(_Strict):
+class InequalityData(StrictParams):
     """coefficients·x op rhs, e.g. {coefficients: [1, -1, 0], op: '>', rhs: 0}."""
 
     coefficients: list[int | float | str] = Field(min_length=1, description="one per input")
@@ -357,11 +354,11 @@ class InequalityData(_Strict):
 InequalityItem = str | InequalityData
 
 
-class Conjunction(_Strict):
+class Conjunction(StrictParams):
     all_of: list[InequalityItem] = Field(description="inequalities that must all hold")
 
 
-class TargetSpec(_Strict):
+class TargetSpec(StrictParams):
     """The region where the output must be 1: `all_of` inequalities, or `any_of` several
     conjunctions (each a single inequality or {all_of: [...]})."""
 
@@ -482,7 +479,7 @@ class DesignError(ValueError):
     """No reference network is constructed for this target (a rubric problem)."""
 
 
-class ThresholdNetworkParams(_Strict):
+class ThresholdNetworkParams(StrictParams):
     inputs: int = Field(ge=1, le=MAX_INPUTS, description="number of inputs x1..xn")
     hidden_units: int = Field(ge=1, le=MAX_HIDDEN, description="hidden units of the answer")
     threshold: Threshold = Field(

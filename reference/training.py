@@ -23,9 +23,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from grader.models.spec import Architecture, DataSource, Preprocess
+from reference.params import StrictParams
 from reference.registry import reference
 
 if TYPE_CHECKING:
@@ -35,11 +36,7 @@ if TYPE_CHECKING:
     from grader.models.data import Dataset
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Init(_Strict):
+class Init(StrictParams):
     """Weight initialisation: torch's default (uniform ±1/√fan_in, as nn.Linear and nn.Conv2d),
     `normal` with `std` (the APL405 sheet's `0.1 * torch.randn`), or `uniform` in ±`bound` (the
     TDT4265 starter code's U(−1, 1)). `bias`: a constant, or null for the scheme's default
@@ -51,7 +48,7 @@ class Init(_Strict):
     bias: float | None = None
 
 
-class Schedule(_Strict):
+class Schedule(StrictParams):
     """Learning rate over iterations t: constant; `exp_decay`: lr_min + (lr − lr_min)·e^(−t/tau)
     (APL405 Q5 iii); `step`: lr·gamma^⌊t/step_size⌋ (StepLR)."""
 
@@ -62,7 +59,7 @@ class Schedule(_Strict):
     gamma: float = Field(0.1, gt=0)
 
 
-class Recipe(_Strict):
+class Recipe(StrictParams):
     optimizer: Literal["sgd", "adam"] = "sgd"
     lr: float = Field(gt=0)
     momentum: float = Field(0.0, ge=0, lt=1)
@@ -74,7 +71,7 @@ class Recipe(_Strict):
     threads: int = Field(1, gt=0, le=16)
 
 
-class BaselineJob(_Strict):
+class BaselineJob(StrictParams):
     architecture: Architecture
     preprocess: Preprocess = Field(default_factory=Preprocess)
     data: DataSource = Field(default_factory=DataSource)

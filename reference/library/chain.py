@@ -13,16 +13,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from reference.params import StrictParams
 from reference.registry import reference
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ChainParams(_Strict):
+class ChainParams(StrictParams):
     """`definitions` in order (name: formula), the last one the loss; `values` the given numbers."""
 
     definitions: dict[str, str] = Field(min_length=1, description="name: formula, in order; the last is the loss")
@@ -99,7 +96,7 @@ def chain_rule_gradient(p: ChainParams) -> float:
     return adjoint.get(p.wrt, 0.0)
 
 
-class DerivativeParams(_Strict):
+class DerivativeParams(StrictParams):
     """A formula built from definitions (inlined into the last one) differentiated by a variable;
     the answer is the formula, for expression questions."""
 

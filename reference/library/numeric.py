@@ -11,21 +11,18 @@ import math
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from reference.params import StrictParams
 from reference.registry import reference
 
 Matrix = list[list[float]]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 # --- convolution and pooling of a given input -----------------------------------------------------
 
 
-class Conv2dValuesParams(_Strict):
+class Conv2dValuesParams(StrictParams):
     """One output map of a 2-D convolution of one (or several stacked) input maps."""
 
     input: list[Matrix] | Matrix = Field(description="H×W, or C×H×W")
@@ -68,7 +65,7 @@ def conv2d_values(p: Conv2dValuesParams) -> Matrix:
     return [[float(v) for v in row] for row in out]
 
 
-class Pool2dValuesParams(_Strict):
+class Pool2dValuesParams(StrictParams):
     """Max or average pooling of one input map."""
 
     input: Matrix
@@ -104,7 +101,7 @@ def pool2d_values(p: Pool2dValuesParams) -> Matrix:
 # --- softmax and cross-entropy --------------------------------------------------------------------
 
 
-class SoftmaxParams(_Strict):
+class SoftmaxParams(StrictParams):
     logits: list[float] = Field(min_length=1)
     temperature: float = Field(1.0, gt=0)
     index: int | None = Field(None, ge=0, description="answer one probability instead of the vector")
@@ -123,7 +120,7 @@ def softmax_values(p: SoftmaxParams) -> list[float] | float:
     return float(probs[p.index]) if p.index is not None else [float(v) for v in probs]
 
 
-class CrossEntropyParams(_Strict):
+class CrossEntropyParams(StrictParams):
     """−log p_target, from logits (through softmax) or from probabilities; averaged over rows."""
 
     logits: list[list[float]] | list[float] | None = None
@@ -159,7 +156,7 @@ def cross_entropy_value(p: CrossEntropyParams) -> float:
 # --- optimiser steps ------------------------------------------------------------------------------
 
 
-class OptimizerParams(_Strict):
+class OptimizerParams(StrictParams):
     """Parameters after one step per gradient in `gradients`, from zero optimiser state.
     PyTorch's update rules are the defaults (see each field for the other conventions)."""
 
@@ -238,7 +235,7 @@ def optimizer_step(p: OptimizerParams) -> list[float]:
 # --- learning-rate schedules ----------------------------------------------------------------------
 
 
-class ScheduleParams(_Strict):
+class ScheduleParams(StrictParams):
     """The learning rate at epoch (or step) `epoch`, counting from 0."""
 
     schedule: Literal["step", "multistep", "exponential", "cosine", "linear_warmup", "inverse_sqrt"]
@@ -277,7 +274,7 @@ def lr_at_epoch(p: ScheduleParams) -> float:
 GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5 / 3, "relu": math.sqrt(2.0)}
 
 
-class InitParams(_Strict):
+class InitParams(StrictParams):
     """Xavier (Glorot) and He (Kaiming) initialisation: the uniform bound or the normal std."""
 
     scheme: Literal["xavier", "he"]

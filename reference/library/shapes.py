@@ -11,15 +11,12 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from reference.params import StrictParams
 from reference.registry import reference
 
 Pair = int | tuple[int, int]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _pair(value: Pair) -> tuple[int, int]:
@@ -29,7 +26,7 @@ def _pair(value: Pair) -> tuple[int, int]:
 # --- output shapes --------------------------------------------------------------------------------
 
 
-class ConvLayer(_Strict):
+class ConvLayer(StrictParams):
     type: Literal["conv"] = "conv"
     out_channels: int = Field(gt=0)
     kernel: Pair = Field(description="a size or [height, width]")
@@ -38,7 +35,7 @@ class ConvLayer(_Strict):
     dilation: Pair = 1
 
 
-class ConvTransposeLayer(_Strict):
+class ConvTransposeLayer(StrictParams):
     type: Literal["conv_transpose"] = "conv_transpose"
     out_channels: int = Field(gt=0)
     kernel: Pair
@@ -48,7 +45,7 @@ class ConvTransposeLayer(_Strict):
     dilation: Pair = 1
 
 
-class PoolLayer(_Strict):
+class PoolLayer(StrictParams):
     type: Literal["maxpool", "avgpool"]
     kernel: Pair
     stride: Pair | None = Field(None, description="defaults to the kernel size")
@@ -57,16 +54,16 @@ class PoolLayer(_Strict):
     ceil_mode: bool = Field(False, description="round the window count up instead of down")
 
 
-class AdaptivePoolLayer(_Strict):
+class AdaptivePoolLayer(StrictParams):
     type: Literal["adaptive_pool"] = "adaptive_pool"
     output: Pair
 
 
-class FlattenLayer(_Strict):
+class FlattenLayer(StrictParams):
     type: Literal["flatten"] = "flatten"
 
 
-class LinearLayer(_Strict):
+class LinearLayer(StrictParams):
     type: Literal["linear"] = "linear"
     out_features: int = Field(gt=0)
 
@@ -75,7 +72,7 @@ ShapeLayer = Annotated[ConvLayer | ConvTransposeLayer | PoolLayer | AdaptivePool
                        | LinearLayer, Field(discriminator="type")]
 
 
-class OutputShapeParams(_Strict):
+class OutputShapeParams(StrictParams):
     """The shape after each layer of a list, from an input shape."""
 
     input: list[int] = Field(min_length=1, max_length=3, description="[C, H, W] or [features]")
@@ -156,13 +153,13 @@ def layer_output_shape(p: OutputShapeParams) -> list[int] | list[list[int]]:
 # --- receptive field ------------------------------------------------------------------------------
 
 
-class FieldLayer(_Strict):
+class FieldLayer(StrictParams):
     kernel: int = Field(gt=0)
     stride: int = Field(1, gt=0)
     dilation: int = Field(1, gt=0)
 
 
-class ReceptiveFieldParams(_Strict):
+class ReceptiveFieldParams(StrictParams):
     """The receptive field (in input pixels, along one axis) of one unit after a stack of
     convolutions and poolings; padding does not change it."""
 
@@ -185,14 +182,14 @@ def receptive_field(p: ReceptiveFieldParams) -> int:
 # --- parameter counts -----------------------------------------------------------------------------
 
 
-class LinearCount(_Strict):
+class LinearCount(StrictParams):
     type: Literal["linear"] = "linear"
     in_features: int = Field(gt=0)
     out_features: int = Field(gt=0)
     bias: bool = True
 
 
-class ConvCount(_Strict):
+class ConvCount(StrictParams):
     type: Literal["conv"] = "conv"
     in_channels: int = Field(gt=0)
     out_channels: int = Field(gt=0)
@@ -201,7 +198,7 @@ class ConvCount(_Strict):
     bias: bool = True
 
 
-class SeparableCount(_Strict):
+class SeparableCount(StrictParams):
     """A depthwise k×k convolution (multiplier 1) followed by a pointwise 1×1 convolution."""
 
     type: Literal["separable"] = "separable"
@@ -211,7 +208,7 @@ class SeparableCount(_Strict):
     bias: bool = Field(True, description="each of the two convolutions has a bias")
 
 
-class NormCount(_Strict):
+class NormCount(StrictParams):
     type: Literal["batchnorm", "layernorm"]
     features: int = Field(gt=0, description="channels (batchnorm) or the normalised size (layernorm)")
     affine: bool = Field(True, description="a learned scale and shift")
@@ -219,13 +216,13 @@ class NormCount(_Strict):
                                                          "counted too (batchnorm)")
 
 
-class EmbeddingCount(_Strict):
+class EmbeddingCount(StrictParams):
     type: Literal["embedding"] = "embedding"
     vocabulary: int = Field(gt=0)
     dim: int = Field(gt=0)
 
 
-class RecurrentCount(_Strict):
+class RecurrentCount(StrictParams):
     type: Literal["rnn", "lstm", "gru"]
     input_size: int = Field(gt=0)
     hidden_size: int = Field(gt=0)
@@ -233,7 +230,7 @@ class RecurrentCount(_Strict):
     double_bias: bool = Field(True, description="PyTorch's two bias vectors (b_ih and b_hh); False: one per gate")
 
 
-class AttentionCount(_Strict):
+class AttentionCount(StrictParams):
     """Multi-head attention with Q, K, V and output projections of d_model × d_model."""
 
     type: Literal["attention"] = "attention"
@@ -243,7 +240,7 @@ class AttentionCount(_Strict):
     output_projection: bool = Field(True, description="False models the mistake of leaving W_O out")
 
 
-class TransformerCount(_Strict):
+class TransformerCount(StrictParams):
     """An encoder block: attention, two layer norms and a two-layer feed-forward network."""
 
     type: Literal["transformer"] = "transformer"
@@ -254,7 +251,7 @@ class TransformerCount(_Strict):
     norms: bool = Field(True, description="False models the mistake of leaving the layer norms out")
 
 
-class ResidualCount(_Strict):
+class ResidualCount(StrictParams):
     """A ResNet block, convolutions without bias, each followed by batch norm. `basic`: two 3×3;
     `bottleneck`: 1×1 to `width`, 3×3, 1×1 to out_channels. A 1×1 projection (with its batch norm)
     when the channels change or `projection` is set."""
@@ -271,7 +268,7 @@ CountLayer = Annotated[LinearCount | ConvCount | SeparableCount | NormCount | Em
                        | AttentionCount | TransformerCount | ResidualCount, Field(discriminator="type")]
 
 
-class ParamCountParams(_Strict):
+class ParamCountParams(StrictParams):
     """Trainable parameters of a list of layers, summed."""
 
     layers: list[CountLayer] = Field(min_length=1)
@@ -345,7 +342,7 @@ def param_count(p: ParamCountParams) -> int:
 # --- FLOPs of normalisation -----------------------------------------------------------------------
 
 
-class NormFlopsParams(_Strict):
+class NormFlopsParams(StrictParams):
     """FLOPs of one batch/layer norm forward pass over `elements` values in groups of `group`
     (the batch for batch norm in training, the features for layer norm). Inference with known
     statistics: normalise (a subtraction and a division) and scale and shift (a product and a
