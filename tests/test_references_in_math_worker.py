@@ -70,7 +70,7 @@ def test_a_grading_context_sends_symbolic_references_to_the_worker(
 def test_without_a_worker_references_are_computed_here(
     monkeypatch: pytest.MonkeyPatch, parent_calls: list[str]
 ) -> None:
-    monkeypatch.setattr(mathworker, "_WORKER", None)
+    monkeypatch.setattr(mathworker.process, "_WORKER", None)
     monkeypatch.setenv(refcache.DISABLE_ENV, "1")
     function, params = SYMBOLIC[0]
     assert mathworker.compute_reference(function, params) is refcache.MISS

@@ -148,8 +148,8 @@ def test_an_overrunning_check_kills_the_worker_and_the_next_one_gets_a_fresh_wor
         assert worker.call(_request("4σ(2x)(1-σ(2x))"), timeout=30).status == "ok"
         first = worker.process
         assert first is not None
-        slow = _request("4σ(2x)(1-σ(2x))")  # 400 comparisons: far more than 0.2 s of work
-        slow.candidates = [f"4*sigmoid(2*x)*(1 - sigmoid(2*x)) + {i}*x - {i}*x" for i in range(400)]
+        slow = _request("4σ(2x)(1-σ(2x))")  # 4,000 comparisons: seconds of work, far more than 0.2 s
+        slow.candidates = [f"4*sigmoid(2*x)*(1 - sigmoid(2*x)) + {i}*x - {i}*x" for i in range(4000)]
         timed_out = worker.call(slow, timeout=0.2)
         assert timed_out.status == "timeout"
         assert first.poll() is not None  # killed
