@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grader.mathparse.functions import sigmoid
 from reference.registry import reference
 
 Node = Literal["h1", "h2", "y_hat"]
@@ -70,7 +71,7 @@ class _Rounder:
         return value.quantize(self.quantum, rounding=ROUND_HALF_UP)
 
     def sigmoid(self, z: Decimal) -> Decimal:
-        return self(1 / (1 + (-z).exp()))
+        return self(sigmoid(z, Decimal.exp))
 
 
 def _rounded(p: TwoLayerSigmoidParams, decimals: int) -> float:

@@ -338,14 +338,9 @@ def _line_of(node: yaml.Node | None, keys: list[str | int]) -> int | None:
 Located = tuple[list[str | int], str]  # keys into the rubric data, message
 
 
-def check_references(rubric: Rubric, *, compute: bool) -> list[str]:
-    """Every reference function exists and accepts its params (and, if asked, computes)."""
-    return [f"{_describe_loc(rubric.model_dump(), keys)}: {message}"
-            for keys, message in reference_problems(rubric, compute=compute)]
-
-
 def reference_problems(rubric: Rubric, *, compute: bool) -> list[Located]:
-    """`check_references`, each problem with its keys into the rubric data (for line numbers)."""
+    """Every reference function exists and accepts its params (and, if asked, computes); each
+    problem with its keys into the rubric data (for line numbers)."""
     from reference import get_reference
 
     problems: list[Located] = []

@@ -94,10 +94,6 @@ def functions_used(node: Node) -> set[str]:
     return {n.func for n in walk(node) if isinstance(n, Call)}
 
 
-def is_constant(node: Node) -> bool:
-    return not any(isinstance(n, Var | Deriv) for n in walk(node))
-
-
 # --- printing ----------------------------------------------------------------------------------
 
 

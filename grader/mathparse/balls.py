@@ -16,6 +16,7 @@ from fractions import Fraction
 from flint import arb, ctx, fmpq
 
 from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num, Var, count_nodes
+from grader.mathparse.functions import sigmoid, sigmoid_prime
 
 
 class Undefined(Exception):
@@ -214,10 +215,6 @@ def _nonnegative(u: arb) -> arb:
     raise Indeterminate
 
 
-def _sigmoid(u: arb) -> arb:
-    return 1 / (1 + (-u).exp())
-
-
 def _relu(u: arb) -> arb:
     if u >= 0:
         return u
@@ -239,8 +236,8 @@ def _tan(u: arb) -> arb:
 
 
 BALL_FUNCTIONS: dict[str, Callable[[arb], arb]] = {
-    "sigmoid": _sigmoid,
-    "sigmoid_prime": lambda u: _sigmoid(u) * _sigmoid(-u),
+    "sigmoid": lambda u: sigmoid(u, arb.exp),
+    "sigmoid_prime": lambda u: sigmoid_prime(u, arb.exp),
     "tanh": lambda u: u.tanh(),
     "tanh_prime": lambda u: u.sech() ** 2,
     "sech": lambda u: u.sech(),

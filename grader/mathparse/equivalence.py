@@ -464,11 +464,3 @@ def _short(value: float) -> str:
     if value == 0 or 1e-4 <= abs(value) < 1e6:
         return f"{value:.4g}"
     return f"{value:.3e}"
-
-
-def used_variables(node: Node) -> set[str]:
-    return free_variables(node)
-
-
-def is_finite_number(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,12 +19,6 @@ from grader.mathparse.limits import Limits
 from grader.parsing.errors import AnswerParseError
 
 Array = NDArray[np.float64]
-
-
-def _sigmoid(u: Array) -> Array:
-    with np.errstate(all="ignore"):
-        positive = 1.0 / (1.0 + np.exp(-np.abs(u)))
-        return np.where(u >= 0, positive, 1.0 - positive)
 
 
 def _sigmoid_small_side(u: Array) -> Array:
@@ -114,88 +107,6 @@ _FLOAT_OPS: dict[str, Callable[[Array, Array], Array]] = {
     "/": np.divide,
     "^": np.power,
 }
-
-
-# --- high precision ------------------------------------------------------------------------------
-
-
-class Undefined(Exception):
-    """The expression has no real value at this point (log of a negative, 0^-1, …)."""
-
-
-def eval_mp(
-    node: Node,
-    point: dict[str, float],
-    definitions: tuple[tuple[str, Node], ...] = (),
-    digits: int = 50,
-) -> Any:
-    """The value at `point` with `digits` significant digits; definitions are computed likewise."""
-    import mpmath
-
-    with mpmath.workdps(digits):
-        env: dict[str, Any] = {name: mpmath.mpf(value) for name, value in point.items()}
-        for name, definition in definitions:
-            env[name] = _mp(definition, env, mpmath)
-        return _mp(node, env, mpmath)
-
-
-def _mp(node: Node, point: dict[str, Any], mp: Any) -> Any:
-    if isinstance(node, Num):
-        return mp.mpf(node.value.numerator) / node.value.denominator
-    if isinstance(node, Const):
-        return mp.e if node.name == "e" else mp.pi
-    if isinstance(node, Var):
-        return mp.mpf(point[node.name])
-    if isinstance(node, Neg):
-        return -_mp(node.operand, point, mp)
-    if isinstance(node, Call):
-        return _mp_call(node.func, _mp(node.args[0], point, mp), mp)
-    if isinstance(node, Bin):
-        a, b = _mp(node.left, point, mp), _mp(node.right, point, mp)
-        if node.op == "+":
-            return a + b
-        if node.op == "-":
-            return a - b
-        if node.op == "*":
-            return a * b
-        if node.op == "/":
-            if b == 0:
-                raise Undefined
-            return a / b
-        if node.op == "^":
-            if (a < 0 and b != int(b)) or (a == 0 and b < 0):
-                raise Undefined
-            return mp.power(a, b)
-    raise TypeError(f"cannot evaluate {type(node).__name__} as a scalar")
-
-
-def _mp_call(func: str, u: Any, mp: Any) -> Any:
-    if func in ("log", "sqrt") and (u < 0 or (func == "log" and u == 0)):
-        raise Undefined
-
-    def sigmoid(v: Any) -> Any:
-        return 1 / (1 + mp.exp(-v))
-
-    table: dict[str, Callable[[Any], Any]] = {
-        "sigmoid": sigmoid,
-        "sigmoid_prime": lambda v: sigmoid(v) * sigmoid(-v),
-        "tanh": mp.tanh,
-        "tanh_prime": lambda v: mp.sech(v) ** 2,
-        "sech": mp.sech,
-        "sinh": mp.sinh,
-        "cosh": mp.cosh,
-        "exp": mp.exp,
-        "log": mp.log,
-        "sqrt": mp.sqrt,
-        "abs": mp.fabs,
-        "relu": lambda v: max(v, mp.mpf(0)),
-        "relu_prime": lambda v: mp.mpf(1 if v > 0 else 0),
-        "softplus": lambda v: mp.log(1 + mp.exp(v)),
-        "sin": mp.sin,
-        "cos": mp.cos,
-        "tan": mp.tan,
-    }
-    return table[func](u)
 
 
 # --- constant parts -----------------------------------------------------------------------------

@@ -6,7 +6,21 @@ message naming it. Nothing is looked up by attribute or imported by name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+
+def sigmoid(u: Any, exp: Callable[[Any], Any]) -> Any:
+    """σ(u) = 1 / (1 + e^−u) in any number type with its own `exp`: the one definition that the
+    ball, symbolic and decimal evaluators share. The float evaluator keeps its own overflow-safe
+    form (`evaluate._sigmoid_small_side`), since floats, unlike these, overflow."""
+    return 1 / (1 + exp(-u))
+
+
+def sigmoid_prime(u: Any, exp: Callable[[Any], Any]) -> Any:
+    """σ'(u) = σ(u)·σ(−u), which is σ(u)(1 − σ(u)) without cancelling where σ(u) is near 1."""
+    return sigmoid(u, exp) * sigmoid(-u, exp)
 
 
 @dataclass(frozen=True)

@@ -144,10 +144,6 @@ def _delimiter(match: re.Match[str]) -> str:
     return {"\\{": "(", "\\}": ")", ".": " ", "\\|": "|"}.get(delim, delim)
 
 
-def tokenize(text: str, limits: Limits) -> list[Token]:
-    return tokenize_normalised(text, limits)[0]
-
-
 def tokenize_normalised(text: str, limits: Limits) -> tuple[list[Token], str]:
     """The tokens and the normalised text their positions point into."""
     text = normalise(text, limits)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num, Var
+from grader.mathparse.functions import sigmoid, sigmoid_prime
 
 
 def to_sympy(node: Node, symbols: dict[str, Any]) -> Any:
@@ -42,10 +43,9 @@ def to_sympy(node: Node, symbols: dict[str, Any]) -> Any:
 
 
 def _function(name: str, u: Any, sympy: Any) -> Any:
-    sigmoid = 1 / (1 + sympy.exp(-u))
     table = {
-        "sigmoid": lambda: sigmoid,
-        "sigmoid_prime": lambda: sigmoid * (1 - sigmoid),
+        "sigmoid": lambda: sigmoid(u, sympy.exp),
+        "sigmoid_prime": lambda: sigmoid_prime(u, sympy.exp),
         "tanh": lambda: sympy.tanh(u),
         "tanh_prime": lambda: 1 - sympy.tanh(u) ** 2,
         "sech": lambda: sympy.sech(u),
