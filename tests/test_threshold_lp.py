@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reference.exact_lp import maximize
+from reference.threshold.exact_lp import maximize
 
 CASES = [
     # id, c, rows, rhs, nonnegative, status, value

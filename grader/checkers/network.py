@@ -2,7 +2,7 @@
 
 The answer is a mapping of named arrays (`{W1: [[...]], b1: [...], w2: [...], b2: 0.5}`) read as
 exact rationals: the decimals the student wrote, never binary floats. The rubric states the target
-as data (see `reference/threshold.py`); `verify` decides the network against it with exact linear
+as data (see `reference/threshold/targets.py`); `verify` decides the network against it with exact linear
 programs and returns counterexamples, which the feedback names and explains.
 """
 
