@@ -13,10 +13,10 @@ import pytest
 
 from grader.checkers.base import ComparedQuestion, GradingContext, QuestionBase
 from grader.checkers.format_only import FormatOnlyQuestion
+from grader.checkers.hints import ANSWERS_FILE_LINE, hint_for, pool_examples
 from grader.core.builtins import builtin_names, resolve_assignment
 from grader.core.report import Status
 from grader.core.rubric import Rubric, load_rubric, rubric_model
-from grader.student.hints import ANSWERS_FILE_LINE, hint_for, pool_examples
 from grader.student.template import render_template
 
 STUDENTS = [f"leak-{i:02d}" for i in range(50)]

@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from grader.checkers.base import ComparedQuestion
+from grader.checkers.hints import hint_for
 from grader.cli import cli
 from grader.cli.common import ExitCode
 from grader.core.builtins import builtin_names, resolve_assignment
@@ -21,7 +22,6 @@ from grader.core.grading import grade_path
 from grader.core.report import Status
 from grader.core.rubric import RubricError, load_rubric
 from grader.student.bundle import MANIFEST, RUBRIC, TEMPLATE, write_bundle
-from grader.student.hints import hint_for
 
 STUDENT = "stu-07"
 RANDOMISED = ("csc420-a2-random", "apl405-hw2-random")

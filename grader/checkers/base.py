@@ -15,8 +15,9 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from grader.checkers.hints import hint_for
 from grader.core.report import Status
-from grader.core.variants import Randomisation, draw
+from grader.core.variants import Randomisation, draw, override_params
 from grader.parsing.errors import AnswerParseError
 
 T = TypeVar("T")
@@ -145,21 +146,6 @@ def _compute_reference(function: str, params: dict[str, Any]) -> Any:
     return get_reference(function).compute(params)
 
 
-def apply_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of params with `a.b.3.c`-style keys replaced."""
-    result: Any = json.loads(json.dumps(params, default=str))
-    for dotted, value in overrides.items():
-        *path, last = dotted.split(".")
-        node = result
-        for part in path:
-            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
-    return dict(result)
-
-
 class QuestionBase(RubricModel, ABC):
     kind: str
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
@@ -207,6 +193,10 @@ class QuestionBase(RubricModel, ABC):
                            ctx: GradingContext) -> None:
         """Extension point: work shared by all of a submission's questions of this kind (e.g. one
         worker evaluating every model), done once before they are graded."""
+
+    def gives_credit(self, raw: Any, ctx: GradingContext) -> bool:
+        """Whether grading `raw` would give any credit (a format hint must never be an answer)."""
+        return False
 
     def rubric_problems(self, compute: bool) -> list[str]:
         """Extension point for kinds with their own references: problems found in the rubric."""
@@ -283,7 +273,7 @@ class ComparedQuestion(QuestionBase, Generic[T]):
     def expected_value(self, ctx: GradingContext, overrides: dict[str, Any] | None = None) -> T:
         params = self.reference_params_for(ctx)
         if overrides:
-            params = apply_overrides(params, overrides)
+            params = override_params(params, overrides)
         if self.reference.function == LITERAL:  # written as a student would write it
             return self.parse(params.get("answer"))
         return self.to_value(ctx.compute(self.reference.function, params))
@@ -300,14 +290,28 @@ class ComparedQuestion(QuestionBase, Generic[T]):
         """Accepted conventions, then known mistakes, each with its value for this student."""
         return [(a, self.alternative_value(a, ctx)) for a in [*self.accepted, *self.known_mistakes]]
 
+    def gives_credit(self, raw: Any, ctx: GradingContext) -> bool:
+        """The reference, an accepted convention, a known mistake with credit, or the kind's own
+        partial credit; an unreadable answer gives none."""
+        try:
+            got = self.parse(raw)
+        except AnswerParseError:
+            return False
+        expected = self.expected_value(ctx)
+        if self.equivalent(got, expected):
+            return True
+        credited = [*self.accepted, *(m for m in self.known_mistakes if m.credit)]
+        if any(self.equivalent(got, self.alternative_value(alt, ctx)) for alt in credited):
+            return True
+        diagnosis = self.diagnose(got, expected)
+        return diagnosis is not None and diagnosis.status in (Status.CORRECT, Status.PARTIAL)
+
     def unreadable_feedback(self, err: AnswerParseError) -> str:
         """What the student reads when the answer cannot be read (kinds add how to write it)."""
         return str(err)
 
     def invalid_feedback(self, err: AnswerParseError, ctx: GradingContext) -> str:
-        """The unreadable answer's message and a neutral example (grader/student/hints.py), never an answer."""
-        from grader.student.hints import hint_for
-
+        """The unreadable answer's message and a neutral example (grader/checkers/hints.py), never an answer."""
         return self.unreadable_feedback(err).rstrip(". ") + hint_for(self, ctx).write_it_like()
 
     def grade(self, raw: Any, ctx: GradingContext) -> Verdict:
@@ -343,7 +347,7 @@ class ComparedQuestion(QuestionBase, Generic[T]):
         alternative's overrides) and `answer`, the alternative's own value as feedback writes it."""
         params = self.reference_params_for(ctx)
         if alt.params:
-            params = apply_overrides(params, alt.params)
+            params = override_params(params, alt.params)
         return {**params, "answer": self.show(self.alternative_value(alt, ctx))}
 
     def alternative_feedback(self, alt: Alternative, ctx: GradingContext) -> str:

@@ -124,7 +124,7 @@ def function_query(names: set[str]) -> str:
     return "functions:" + ",".join(sorted(names))
 
 
-_HOW = ""  # the neutral hint (grader/student/hints.py) says how to write a formula
+_HOW = ""  # the neutral hint (grader/checkers/hints.py) says how to write a formula
 
 
 class FormulaKind(ComparedQuestion[Formula]):

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 _WORLDS: dict[str, Any] = {}  # a world is a pure function of its data: built once per process
 _WORLD_FIELDS = ("dims", "symbols", "definitions", "functions", "one_hot", "aliases")
-_HOW = ""  # the neutral hint (grader/student/hints.py) says how to write numpy notation
+_HOW = ""  # the neutral hint (grader/checkers/hints.py) says how to write numpy notation
 
 
 class MatrixExpressionQuestion(FormulaKind):

@@ -21,11 +21,11 @@ from grader.checkers.base import (
     GradingContext,
     QuestionBase,
     RubricModel,
-    apply_overrides,
 )
 from grader.core.builtins import builtin_names as builtin_names  # re-exported
 from grader.core.builtins import resolve_assignment as resolve_assignment  # re-exported
 from grader.core.builtins import rubrics_dir as rubrics_dir  # re-exported
+from grader.core.variants import override_params
 
 RUBRIC_SCHEMA_VERSION = 1
 RUBRIC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -379,7 +379,7 @@ def _check_variant(
             q.parse(alt.value)
             return []
         overrides = alt.params if alt and alt.params else {}
-        ref.validate(apply_overrides(q.reference.params, overrides))
+        ref.validate(override_params(q.reference.params, overrides))
         students = SAMPLE_STUDENTS if compute and q.randomise is not None else ("",) if compute else ()
         for student in students:
             ctx.student = student

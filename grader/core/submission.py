@@ -152,7 +152,7 @@ def read_answers_text(text: str, suffix: str) -> dict[str, Any]:
         # exhaust Python's stack there (JSON parses a thousand levels)
         raise SubmissionError("your answers file is nested too deeply to read")
     if not isinstance(data, dict):
-        from grader.student.hints import answers_file_hint
+        from grader.checkers.hints import answers_file_hint
 
         raise SubmissionError(answers_file_hint())
     # JSON and YAML escapes can write lone surrogates (`"\\udcff"`), which no report could hold

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import operator
 import re
 from collections.abc import Callable
@@ -128,19 +129,32 @@ class Randomisation(BaseModel):
         return self
 
 
+def override_params(params: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of params with `a.b.3.c`-style keys replaced (a variant's or a draw's values)."""
+    result: Any = json.loads(json.dumps(params, default=str))
+    for dotted, value in overrides.items():
+        *path, last = dotted.split(".")
+        node = result
+        for part in path:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return dict(result)
+
+
 def draw(
     randomisation: Randomisation, base: dict[str, Any], *, salt: str, student: str, question_id: str,
     compute: Callable[[dict[str, Any]], Any],
 ) -> dict[str, Any]:
     """The student's params: the first draw that satisfies every constraint and computes."""
-    from grader.checkers.base import apply_overrides
-
     group = randomisation.group or question_id
     checks = [compile_constraint(c) for c in randomisation.constraints]
     for attempt in range(MAX_ATTEMPTS):
         stream = RandomStream(salt, student, group, str(attempt))
         drawn = {path: dist.draw(stream) for path, dist in sorted(randomisation.params.items())}
-        params = apply_overrides(base, drawn)
+        params = override_params(base, drawn)
         try:
             answer = compute(params)
         except (ValueError, ArithmeticError):

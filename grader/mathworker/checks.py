@@ -9,7 +9,6 @@ import time
 from typing import Any, Literal
 
 from grader.mathworker.protocol import CandidateResult, MathRequest, MathResponse, ScalarSpace
-from grader.mathworker.references import reference_response
 from grader.parsing.errors import AnswerParseError
 
 
@@ -36,6 +35,21 @@ def run_check(request: MathRequest) -> MathResponse:
         response = MathResponse(status="crashed", message=type(err).__name__)
     response.seconds = time.perf_counter() - started
     return response
+
+
+def reference_response(request: MathRequest) -> MathResponse:
+    """In the worker: a reference answer as JSON text, when it survives the round trip unchanged."""
+    from grader.core.refcache import portable_json
+    from reference import get_reference
+
+    started = time.perf_counter()
+    try:
+        text = portable_json(get_reference(request.function).compute(request.params))
+    except Exception as err:  # the grader computes it itself and reports the failure there
+        return MathResponse(status="invalid", message=f"{type(err).__name__}: {err}")
+    if text is None:
+        return MathResponse(status="invalid", message="the answer does not survive JSON")
+    return MathResponse(status="ok", value=text, seconds=time.perf_counter() - started)
 
 
 def _scalar(request: MathRequest) -> list[CandidateResult]:

@@ -78,8 +78,8 @@ def _question_cells(q: QuestionBase, ctx: GradingContext) -> list[Any]:
 
 def _answer_cell(q: QuestionBase, ctx: GradingContext) -> Any:
     """The marked answer cell, with the neutral format hint the answers template shows (never an
-    answer: grader/student/hints.py)."""
-    from grader.student.hints import hint_for
+    answer: grader/checkers/hints.py)."""
+    from grader.checkers.hints import hint_for
 
     hint = hint_for(q, ctx).text
     cell_id = f"{q.id}-answer"

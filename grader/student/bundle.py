@@ -25,9 +25,9 @@ from pydantic import BaseModel
 
 from grader.checkers.base import QuestionBase
 from grader.checkers.format_only import FormatOnlyQuestion
+from grader.checkers.hints import hint_for
 from grader.core.rubric import LoadedRubric, Rubric, kinds_used, rubric_model
 from grader.student.bundle_files import MANIFEST, RUBRIC
-from grader.student.hints import hint_for
 from grader.student.template import question_text, render_template
 
 BUNDLE_SCHEMA_VERSION = 1

@@ -1,4 +1,4 @@
-"""The answers template a student fills in: question texts, neutral format hints (grader/student/hints.py)
+"""The answers template a student fills in: question texts, neutral format hints (grader/checkers/hints.py)
 and, for a randomised assignment, the student's own numbers and `student_id`.
 
 Kept apart from the command line so that other front ends (a notebook template) reuse it."""
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.checkers.base import GradingContext, QuestionBase
+from grader.checkers.hints import hint_for
 from grader.core.rubric import Rubric
-from grader.student.hints import hint_for
 
 
 class TemplateNeedsStudent(ValueError):

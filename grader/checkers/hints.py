@@ -11,11 +11,10 @@ answer. Kinds whose answers are files, free text or whole networks get a form wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.checkers.base import ComparedQuestion, GradingContext, QuestionBase
-from grader.core.report import Status
-from grader.parsing.errors import AnswerParseError
+if TYPE_CHECKING:  # the questions call `hint_for`; this module only asks them `gives_credit`
+    from grader.checkers.base import GradingContext, QuestionBase
 
 # Each entry: how the value is written in the hint, then the answers a student could paste.
 NUMBER_WHOLE = ("2,359,296", "3,211,264", "5,308,416", "7,077,888")
@@ -65,31 +64,12 @@ def answers_file_hint() -> str:
 
 def _safe(q: QuestionBase, candidate: Any, ctx: GradingContext | None) -> bool:
     """Whether grading `candidate` as the answer to `q` would give no credit."""
-    if ctx is None or not isinstance(q, ComparedQuestion):
+    if ctx is None:
         return True
     try:
-        got = q.parse(candidate)
-    except AnswerParseError:
-        return True
-    except Exception:  # a reader that fails otherwise: do not risk the candidate
+        return not q.gives_credit(candidate, ctx)
+    except Exception:  # a reader or a reference that fails: do not risk the candidate
         return False
-    try:
-        return not _credited(q, got, ctx)
-    except Exception:  # a reference that cannot compute: do not risk the candidate
-        return False
-
-
-def _credited(q: ComparedQuestion[Any], got: Any, ctx: GradingContext) -> bool:
-    """Whether grading would give `got` any credit: the reference, an accepted convention, a
-    known mistake with credit, or the kind's own partial credit."""
-    expected = q.expected_value(ctx)
-    if q.equivalent(got, expected):
-        return True
-    credited = [*q.accepted, *(m for m in q.known_mistakes if m.credit)]
-    if any(q.equivalent(got, q.alternative_value(alt, ctx)) for alt in credited):
-        return True
-    diagnosis = q.diagnose(got, expected)
-    return diagnosis is not None and diagnosis.status in (Status.CORRECT, Status.PARTIAL)
 
 
 def _first_safe(q: QuestionBase, pool: tuple[str, ...], ctx: GradingContext | None,
