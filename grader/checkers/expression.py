@@ -166,14 +166,8 @@ class FormulaKind(ComparedQuestion[Formula]):
         variant; None: the rubric's own reference)."""
 
     @abstractmethod
-    def _decide(
-        self,
-        got: Formula,
-        expected: Formula,
-        alternatives: list[tuple[Alternative, Formula]],
-        response: MathResponse,
-        ctx: GradingContext,
-    ) -> Verdict:
+    def _decide(self, got: Formula, expected: Formula, alternatives: list[tuple[Alternative, Formula]],
+                response: MathResponse, ctx: GradingContext) -> Verdict:
         """The verdict the worker's response gives: equal, an alternative, undecided or different."""
 
 
@@ -253,14 +247,8 @@ class ExpressionQuestion(FormulaKind):
         )
         return check(request, self.timeout)
 
-    def _decide(
-        self,
-        got: Formula,
-        expected: Formula,
-        alternatives: list[tuple[Alternative, Formula]],
-        response: MathResponse,
-        ctx: GradingContext,
-    ) -> Verdict:
+    def _decide(self, got: Formula, expected: Formula, alternatives: list[tuple[Alternative, Formula]],
+                response: MathResponse, ctx: GradingContext) -> Verdict:
         if response.status != "ok":
             return _undecided(response)
         main, *others = response.results

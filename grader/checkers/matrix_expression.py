@@ -78,14 +78,8 @@ class MatrixExpressionQuestion(FormulaKind):
         )
         return check(request, self.timeout)
 
-    def _decide(
-        self,
-        got: Formula,
-        expected: Formula,
-        alternatives: list[tuple[Alternative, Formula]],
-        response: MathResponse,
-        ctx: GradingContext,
-    ) -> Verdict:
+    def _decide(self, got: Formula, expected: Formula, alternatives: list[tuple[Alternative, Formula]],
+                response: MathResponse, ctx: GradingContext) -> Verdict:
         from grader.checkers.expression import _undecided
 
         if response.status not in ("ok", "shape_error"):
