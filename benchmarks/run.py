@@ -282,11 +282,18 @@ def machine() -> dict[str, str]:
     }
 
 
+def print_table_head(title: str, columns: list[str], left: set[str]) -> None:
+    """A section heading and the head of a Markdown table: the `left` columns align left, the
+    figures right."""
+    print(f"\n## {title}\n")
+    print("| " + " | ".join(columns) + " |")
+    print("| " + " | ".join("---" if name in left else "---:" for name in columns) + " |")
+
+
 def print_check(figures: list[CheckFigures]) -> None:
-    print("\n## grader check, answers-only csc420-a2, cold process\n")
-    print("| reference cache | median wall | runs (s) | peak memory | imports | rubric | "
-          "references | math worker wait | other |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print_table_head("grader check, answers-only csc420-a2, cold process",
+                     ["reference cache", "median wall", "runs (s)", "peak memory", "imports", "rubric",
+                      "references", "math worker wait", "other"], left={"reference cache", "runs (s)"})
     for f in figures:
         p = f.phases
         other = p["total"] - p["imports"] - p["rubric"] - p["references"] - p["worker_wait"]
@@ -296,10 +303,9 @@ def print_check(figures: list[CheckFigures]) -> None:
 
 
 def print_batches(figures: list[BatchFigures]) -> None:
-    print("\n## grader batch\n")
-    print("| class | -j | submissions | wall | per submission | throughput | peak memory | "
-          "imports | parse | check | model | sandbox | other |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print_table_head("grader batch",
+                     ["class", "-j", "submissions", "wall", "per submission", "throughput", "peak memory",
+                      "imports", "parse", "check", "model", "sandbox", "other"], left={"class"})
     for f in figures:
         b = f.breakdown
         busy = f.wall * f.jobs

@@ -8,6 +8,7 @@ credit with the rule's feedback. An answer that cannot be decided is never calle
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -144,6 +145,31 @@ class FormulaKind(ComparedQuestion[Formula]):
     def unreadable_feedback(self, err: AnswerParseError) -> str:
         return f"{err}. {self.how_to_write}" if self.how_to_write else str(err)
 
+    def to_value(self, reference_output: Any) -> Formula:
+        return self.parse(str(reference_output))
+
+    def equivalent(self, got: Formula, expected: Formula) -> bool:
+        response = self._check(got, [expected], None)
+        return response.status == "ok" and response.results[0].outcome == "equal"
+
+    def reference_answer(self, ctx: GradingContext) -> Any:
+        return self.expected_value(ctx).plain()
+
+    def _judge(self, got: Formula, expected: Formula, ctx: GradingContext) -> Verdict:
+        alternatives = self.alternatives(ctx)
+        response = self._check(got, [expected, *(v for _, v in alternatives)], ctx)
+        return self._decide(got, expected, alternatives, response, ctx)
+
+    @abstractmethod
+    def _check(self, got: Formula, candidates: list[Formula], ctx: GradingContext | None) -> MathResponse:
+        """The math worker compares `got` with every candidate at once (`ctx`: the student's
+        variant; None: the rubric's own reference)."""
+
+    @abstractmethod
+    def _decide(self, got: Formula, expected: Formula, alternatives: list[tuple[Alternative, Formula]],
+                response: MathResponse, ctx: GradingContext) -> Verdict:
+        """The verdict the worker's response gives: equal, an alternative, undecided or different."""
+
 
 class ExpressionQuestion(FormulaKind):
     kind: Literal["expression"] = "expression"
@@ -203,27 +229,12 @@ class ExpressionQuestion(FormulaKind):
         text = _as_text(raw)
         return Formula(text, prepare(text, self.config()))
 
-    def to_value(self, reference_output: Any) -> Formula:
-        return self.parse(str(reference_output))
-
-    def equivalent(self, got: Formula, expected: Formula) -> bool:
-        response = self._check(got, [expected])
-        return response.status == "ok" and response.results[0].outcome == "equal"
-
     def show(self, value: Formula) -> str:
         return value.show()
 
-    def reference_answer(self, ctx: GradingContext) -> Any:
-        return self.expected_value(ctx).plain()
-
     # -- grading ----------------------------------------------------------------------------------
 
-    def _judge(self, got: Formula, expected: Formula, ctx: GradingContext) -> Verdict:
-        alternatives = self.alternatives(ctx)
-        response = self._check(got, [expected, *(v for _, v in alternatives)])
-        return self._decide(got, expected, alternatives, response, ctx)
-
-    def _check(self, got: Formula, candidates: list[Formula]) -> MathResponse:
+    def _check(self, got: Formula, candidates: list[Formula], ctx: GradingContext | None) -> MathResponse:
         from grader.mathworker import MathRequest, check
 
         space = self.scalar_space()
@@ -236,14 +247,8 @@ class ExpressionQuestion(FormulaKind):
         )
         return check(request, self.timeout)
 
-    def _decide(
-        self,
-        got: Formula,
-        expected: Formula,
-        alternatives: list[tuple[Alternative, Formula]],
-        response: MathResponse,
-        ctx: GradingContext,
-    ) -> Verdict:
+    def _decide(self, got: Formula, expected: Formula, alternatives: list[tuple[Alternative, Formula]],
+                response: MathResponse, ctx: GradingContext) -> Verdict:
         if response.status != "ok":
             return _undecided(response)
         main, *others = response.results

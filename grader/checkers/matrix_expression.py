@@ -62,23 +62,8 @@ class MatrixExpressionQuestion(FormulaKind):
         text = _as_text(raw)
         return Formula(text, parse_matrix(text, self.world()))
 
-    def to_value(self, reference_output: Any) -> Formula:
-        return self.parse(str(reference_output))
-
-    def equivalent(self, got: Formula, expected: Formula) -> bool:
-        response = self._check(got, [expected], None)
-        return response.status == "ok" and response.results[0].outcome == "equal"
-
     def show(self, value: Formula) -> str:
         return value.plain()
-
-    def reference_answer(self, ctx: GradingContext) -> Any:
-        return self.expected_value(ctx).plain()
-
-    def _judge(self, got: Formula, expected: Formula, ctx: GradingContext) -> Verdict:
-        alternatives = self.alternatives(ctx)
-        response = self._check(got, [expected, *(v for _, v in alternatives)], ctx)
-        return self._decide(got, alternatives, response)
 
     def _check(
         self, got: Formula, candidates: list[Formula], ctx: GradingContext | None
@@ -93,9 +78,8 @@ class MatrixExpressionQuestion(FormulaKind):
         )
         return check(request, self.timeout)
 
-    def _decide(
-        self, got: Formula, alternatives: list[tuple[Alternative, Formula]], response: MathResponse
-    ) -> Verdict:
+    def _decide(self, got: Formula, expected: Formula, alternatives: list[tuple[Alternative, Formula]],
+                response: MathResponse, ctx: GradingContext) -> Verdict:
         from grader.checkers.expression import _undecided
 
         if response.status not in ("ok", "shape_error"):

@@ -14,15 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from grader.checkers.base import (
-    GradingContext,
-    QuestionBase,
-    ReferenceSpec,
-    RubricModel,
-    Verdict,
-    is_blank,
-    shorten,
-)
+from grader.checkers.base import GradingContext, QuestionBase, ReferenceSpec, RubricModel, Verdict, is_blank, shorten
 from grader.checkers.number import read_number
 from grader.core.report import Status
 from grader.parsing.errors import AnswerParseError

@@ -72,34 +72,21 @@ class WorldSpec(BaseModel):
         aliases = {
             spelling: name for name, spellings in self.aliases.items() for spelling in spellings
         }
+
+        def defined_so_far(definitions: list[tuple[str, Node]]) -> World:
+            return World(symbols, tuple(definitions), dict(self.functions), frozenset(self.one_hot),
+                         names, aliases)
+
         definitions: list[tuple[str, Node]] = []
-        world = World(symbols, (), dict(self.functions), frozenset(self.one_hot), names, aliases)
         for name, text in self.definitions.items():
-            partial = World(
-                symbols,
-                tuple(definitions),
-                dict(self.functions),
-                frozenset(self.one_hot),
-                names,
-                aliases,
-            )
+            partial = defined_so_far(definitions)
             try:
-                tree = parse_matrix(
-                    text, partial
-                )  # trusted rubric text, read by the same safe parser
+                tree = parse_matrix(text, partial)  # trusted rubric text, read by the same safe parser
                 infer_shape(tree, partial.shapes(), partial)
             except ValueError as err:
                 raise ValueError(f"definition {name!r}: {err}") from None
             definitions.append((name, tree))
-        world = World(
-            symbols,
-            tuple(definitions),
-            dict(self.functions),
-            frozenset(self.one_hot),
-            names,
-            aliases,
-        )
-        return world
+        return defined_so_far(definitions)
 
 
 Part = Literal["weight", "bias"]

@@ -241,21 +241,21 @@ def _op_setitems(m: _Machine, _arg: Any) -> bool:
     return False
 
 
-def _op_append(m: _Machine, _arg: Any) -> bool:
-    value = m.pop()
-    target = m.top()
+def _extend_list(target: Any, items: list[Any]) -> None:
     if not isinstance(target, list):
         raise PickleRefused("the pickle appends to something that is not a list")
-    target.append(value)
+    target.extend(items)
+
+
+def _op_append(m: _Machine, _arg: Any) -> bool:
+    value = m.pop()
+    _extend_list(m.top(), [value])
     return False
 
 
 def _op_appends(m: _Machine, _arg: Any) -> bool:
     items = m.pop_mark()
-    target = m.top()
-    if not isinstance(target, list):
-        raise PickleRefused("the pickle appends to something that is not a list")
-    target.extend(items)
+    _extend_list(m.top(), items)
     return False
 
 

@@ -40,6 +40,8 @@ class LinearLayer(_Spec):
     bias_name: str | None = None
 
 
+# Not `reference.counting.Conv2d`, though alike: there `in_channels` overrides what the layer sees, here
+# it is checked against the input; each is the rubric format of its own question kind.
 class Conv2dLayer(_Spec):
     type: Literal["conv2d"] = "conv2d"
     out_channels: int = Field(gt=0)

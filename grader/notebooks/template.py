@@ -5,7 +5,7 @@ cell that checks everything. Cell ids are fixed, so the same command writes the 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from grader.checkers.base import GradingContext, QuestionBase
 from grader.core.rubric import Rubric
@@ -98,19 +98,19 @@ def _stub(q: QuestionBase) -> str:
 
 
 def _markdown(cell_id: str, source: str) -> Any:
-    import nbformat
-
-    cell = nbformat.v4.new_markdown_cell(source)  # type: ignore[no-untyped-call]
-    cell.id = _cell_id(cell_id)
-    if (marker := _answer_of(source)) is not None:
-        cell.metadata["tags"] = [f"answer:{marker}"]
-    return cell
+    return _cell("markdown", cell_id, source)
 
 
 def _code(cell_id: str, source: str) -> Any:
+    return _cell("code", cell_id, source)
+
+
+def _cell(kind: Literal["markdown", "code"], cell_id: str, source: str) -> Any:
+    """A cell with a fixed id, tagged `answer:<id>` when its first line marks an answer."""
     import nbformat
 
-    cell = nbformat.v4.new_code_cell(source)  # type: ignore[no-untyped-call]
+    new_cell = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+    cell = new_cell(source)  # type: ignore[no-untyped-call]
     cell.id = _cell_id(cell_id)
     if (marker := _answer_of(source)) is not None:
         cell.metadata["tags"] = [f"answer:{marker}"]

@@ -21,6 +21,18 @@ def _torch(value: np.ndarray, grad: bool = False) -> Any:
     return torch.tensor(np.asarray(value, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
 
 
+def _leaves(*values: np.ndarray) -> tuple[Any, ...]:
+    """The inputs of a backward pass, as tensors autograd differentiates with respect to."""
+    return tuple(_torch(value, True) for value in values)
+
+
+def _input_gradients(out: Any, inputs: tuple[Any, ...], upstream: np.ndarray) -> tuple[np.ndarray, ...]:
+    """∂L/∂input for each of `inputs`, given ∂L/∂out: one vector-Jacobian product by autograd."""
+    import torch
+
+    return tuple(g.numpy() for g in torch.autograd.grad(out, inputs, grad_outputs=_torch(upstream)))
+
+
 class DenseArgs(_Args):
     x: Array = Field(description="inputs, m×n (one example per row)")
     W: Array = Field(description="weights, n×k")
@@ -50,14 +62,12 @@ class DenseBackwardArgs(DenseArgs):
 @reference("dense_backward", DenseBackwardArgs)
 def dense_backward(args: DenseBackwardArgs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(∂L/∂x, ∂L/∂W, ∂L/∂b) given ∂L/∂output, by autograd."""
-    import torch
-
-    x, W, b = _torch(args.x, True), _torch(args.W, True), _torch(args.b, True)
+    x, W, b = _leaves(args.x, args.W, args.b)
     out = _dense(args, x, W, b)
-    dx, dW, db = torch.autograd.grad(out, (x, W, b), grad_outputs=_torch(args.upstream))
+    dx, dW, db = _input_gradients(out, (x, W, b), args.upstream)
     if not args.sum_bias_over_batch:
-        db = torch.autograd.grad(out[0], b, grad_outputs=_torch(args.upstream)[0])[0]
-    return dx.numpy(), dW.numpy(), db.numpy()
+        (db,) = _input_gradients(out[0], (b,), args.upstream[0])
+    return dx, dW, db
 
 
 class Conv2dArgs(_Args):
@@ -89,11 +99,11 @@ def conv2d_backward(args: Conv2dBackwardArgs) -> tuple[np.ndarray, np.ndarray, n
     import torch
     import torch.nn.functional as F
 
-    x, w, b = _torch(args.x, True), _torch(args.w, True), _torch(args.b, True)
+    x, w, b = _leaves(args.x, args.w, args.b)
     kernel = torch.flip(w, dims=(2, 3)) if args.flip_kernel else w
     out = F.conv2d(x, kernel, b, stride=args.stride, padding=args.padding)
-    dx, dw, db = torch.autograd.grad(out, (x, w, b), grad_outputs=_torch(args.upstream))
-    return dx.numpy(), dw.numpy(), db.numpy()
+    dx, dw, db = _input_gradients(out, (x, w, b), args.upstream)
+    return dx, dw, db
 
 
 class NormArgs(_Args):
@@ -133,14 +143,14 @@ def batchnorm_backward(args: NormBackwardArgs) -> tuple[np.ndarray, np.ndarray, 
     """(∂L/∂x, ∂L/∂γ, ∂L/∂β) of batch norm in training mode given ∂L/∂output, by autograd."""
     import torch
 
-    x, gamma, beta = _torch(args.x, True), _torch(args.gamma, True), _torch(args.beta, True)
+    x, gamma, beta = _leaves(args.x, args.gamma, args.beta)
     mean = x.mean(dim=0, keepdim=True)
     var = x.var(dim=0, keepdim=True, unbiased=args.unbiased_variance)
     if not args.through_statistics:
         mean, var = mean.detach(), var.detach()
     out = (x - mean) / torch.sqrt(var + args.eps) * gamma + beta
-    dx, dgamma, dbeta = torch.autograd.grad(out, (x, gamma, beta), grad_outputs=_torch(args.upstream))
-    return dx.numpy(), dgamma.numpy(), dbeta.numpy()
+    dx, dgamma, dbeta = _input_gradients(out, (x, gamma, beta), args.upstream)
+    return dx, dgamma, dbeta
 
 
 class SoftmaxArgs(_Args):
