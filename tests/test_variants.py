@@ -118,7 +118,7 @@ def test_one_students_answers_graded_as_anothers(assignment: str, tmp_path: Path
 @pytest.mark.parametrize("assignment", RANDOM_ASSIGNMENTS)
 def test_filled_template_grades_full_marks_for_each_student(assignment: str, tmp_path: Path) -> None:
     from grader.core.references import reference_answers
-    from grader.student.feedback import render_template
+    from grader.student.template import render_template
 
     rubric = _rubric(assignment)
     loaded = load_rubric(resolve_assignment(assignment))

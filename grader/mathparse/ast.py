@@ -5,9 +5,11 @@ Nothing here evaluates anything. Numbers are exact `Fraction`s of what the stude
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,10 @@ class Deriv:
 
 
 Node = Num | Const | Var | Call | Neg | Bin | Transpose | Deriv
+
+# + − × mean the same in every number type the evaluators use (fractions, arrays of them, balls):
+# the evaluators look these up and differ only where it matters (division, powers, `@`).
+RING_OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 _PRECEDENCE = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "dot": 20, "^": 40}
 _NEG = 30

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from fractions import Fraction
 
-from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num
+from grader.mathparse.ast import RING_OPERATIONS, Bin, Call, Const, Neg, Node, Num
 from grader.mathparse.evaluate import check_constants
 from grader.mathparse.limits import Limits
 from grader.mathparse.parser import ParseConfig, parse
@@ -88,12 +88,9 @@ def _exact_root(value: Fraction) -> Fraction | None:
 
 
 def _binary(op: str, a: Value, b: Value) -> Value:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
+    if op in RING_OPERATIONS:
+        result: Value = RING_OPERATIONS[op](a, b)
+        return result
     if op == "/":
         if b == 0:
             raise AnswerParseError("your answer divides by zero")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from flint import arb, ctx, fmpq
 
-from grader.mathparse.ast import Bin, Call, Const, Neg, Node, Num, Transpose, Var
+from grader.mathparse.ast import RING_OPERATIONS, Bin, Call, Const, Neg, Node, Num, Transpose, Var
 from grader.mathparse.balls import BALL_FUNCTIONS, Indeterminate, Undefined, _whole
 
 TOLERANCE_BITS = 1100
@@ -147,12 +147,8 @@ def _value(node: Node, visit: Callable[[Node], Any], env: dict[str, Any], world:
     op = node.op
     if op == "dot":
         op = "*" if np.ndim(a) == 0 or np.ndim(b) == 0 else "@"
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
+    if op in RING_OPERATIONS:
+        return RING_OPERATIONS[op](a, b)
     if op == "@":
         return np.matmul(a, b)
     if op == "/":

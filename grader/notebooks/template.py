@@ -66,7 +66,7 @@ def _preamble(rubric: Rubric, student: str | None, assignment: str) -> list[Any]
 
 
 def _question_cells(q: QuestionBase, ctx: GradingContext) -> list[Any]:
-    from grader.student.feedback import question_text
+    from grader.student.template import question_text
 
     head = f"## {q.title or q.id} ({q.points:g} points)"
     text = question_text(q, ctx)

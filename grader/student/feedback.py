@@ -99,8 +99,3 @@ def totals(judged: list[Any]) -> list[str]:
         lines.append(f"{len(manual)} question(s) worth {points(sum(q.max_score for q in manual))} points "
                      "are graded by a person later.")
     return lines
-
-
-# The template moved to grader/student/template.py; these names stay importable from here.
-from grader.student.template import question_text as question_text  # noqa: E402
-from grader.student.template import render_template as render_template  # noqa: E402
