@@ -45,9 +45,13 @@ class MathWorker:
         )
         return self.process
 
+    def alive(self) -> bool:
+        """Its child process exists and has not exited."""
+        return self.process is not None and self.process.poll() is None
+
     def running(self) -> bool:
         """This process's own worker is alive (a forked grader must not use its parent's)."""
-        return self.owner == os.getpid() and self.process is not None and self.process.poll() is None
+        return self.owner == os.getpid() and self.alive()
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -60,7 +64,7 @@ class MathWorker:
             return self._call(request, timeout)
 
     def _call(self, request: MathRequest, timeout: float) -> MathResponse:
-        process = self.process if self.process and self.process.poll() is None else self.start()
+        process = self.process if self.process is not None and self.alive() else self.start()
         assert process.stdin is not None and process.stdout is not None
         started = time.perf_counter()
         try:
@@ -132,7 +136,7 @@ def warm_up() -> None:
         return
     worker = shared_worker()
     with worker.lock:
-        if worker.process is None or worker.process.poll() is not None:
+        if not worker.alive():
             worker.start()
 
 
